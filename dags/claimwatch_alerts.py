@@ -1,0 +1,55 @@
+"""claimwatch_alerts: new claims -> contradictions -> alert outbox -> delivery.
+
+Runs whenever claimwatch_ingest updates the claims asset (and can be triggered
+by hand).  It checks every claim not yet checked, so it needs nothing from the
+triggering event, and a missed or repeated run loses or duplicates nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from pipeline.orchestration import ALERTS_DAG_ID, CLAIMS_ASSET_NAME, default_args, jobs_for_run, run_step
+from pipeline.settings import DUCKDB_POOL
+
+
+@dag(
+    dag_id=ALERTS_DAG_ID,
+    schedule=[Asset(CLAIMS_ASSET_NAME)],
+    start_date=datetime(2025, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(retries=5, max_delay_minutes=15),
+    tags=["claimwatch"],
+    params={
+        "topic_file": Param(None, type=["null", "string"]),
+        "db": Param(None, type=["null", "string"]),
+    },
+    doc_md=__doc__,
+)
+def claimwatch_alerts() -> None:
+    @task
+    def plan() -> list[dict[str, Any]]:
+        context = get_current_context()
+        return jobs_for_run(context["params"], context["run_id"])
+
+    @task(pool=DUCKDB_POOL)
+    def detect(job: dict[str, Any]) -> dict[str, Any]:
+        from pipeline import tasks
+
+        run_step(tasks.detect, job)
+        return job
+
+    @task(pool=DUCKDB_POOL)
+    def deliver(job: dict[str, Any]) -> dict[str, int]:
+        from pipeline import tasks
+
+        return run_step(tasks.deliver, job)
+
+    deliver.expand(job=detect.expand(job=plan()))
+
+
+claimwatch_alerts()

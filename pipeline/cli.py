@@ -1,0 +1,165 @@
+"""The ``claimwatch`` command line.
+
+Every subcommand takes ``--db FILE`` (default: the database in the data
+directory, see ``pipeline.settings``).  Errors go to stderr with a non-zero
+exit status; nothing here swallows a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.settings import REPO_ROOT, Settings, settings_from_env
+
+DEFAULT_TOPIC = REPO_ROOT / "topics" / "kursk.yaml"
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="DuckDB file (default: $CLAIMWATCH_DB or <data dir>/claimwatch.duckdb)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run claimwatch_ingest then claimwatch_alerts once, in-process, via dag.test()")
+    p.add_argument("--topic", type=Path, required=True, help="topic YAML file")
+    _add_db(p)
+
+    p = sub.add_parser("demo", help="serve the bundled sample news site on loopback and run the pipeline on it")
+    p.add_argument("--port", type=int, default=0, help="port for the sample site (default: any free port)")
+    _add_db(p)
+
+    p = sub.add_parser("eval", help="score claim extraction and contradiction detection against labels")
+    p.add_argument("--corpus", type=Path, required=True, help="directory of article JSON files")
+    p.add_argument("--labels", type=Path, required=True, help="labels JSON file")
+    p.add_argument("--topic", type=Path, default=DEFAULT_TOPIC, help="topic YAML (default: topics/kursk.yaml)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_db(p)
+
+    p = sub.add_parser("reprocess", help="re-parse stored articles with the current extractor, without fetching")
+    p.add_argument("--topic", type=Path, required=True, help="topic YAML file")
+    _add_db(p)
+
+    p = sub.add_parser("migrate", help="create or upgrade the DuckDB schema and views")
+    _add_db(p)
+
+    p = sub.add_parser("query", help="run one read-only SQL query and print the result (e.g. 'FROM disagreements')")
+    p.add_argument("sql", help="the query")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="query the live file (waits for the pipeline's lock) instead of the snapshot published after each run",
+    )
+    _add_db(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_from_env()
+    db: Path = args.db or settings.db_path
+    handlers = {
+        "run": cmd_run,
+        "demo": cmd_demo,
+        "eval": cmd_eval,
+        "reprocess": cmd_reprocess,
+        "migrate": cmd_migrate,
+        "query": cmd_query,
+    }
+    try:
+        return handlers[args.command](args, settings, db)
+    except KeyboardInterrupt:
+        print("claimwatch: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the one place errors become an exit status
+        from pipeline.config import TopicConfigError
+        from pipeline.store import StoreError
+
+        if isinstance(exc, (TopicConfigError, StoreError, FileNotFoundError, ValueError)):
+            print(f"claimwatch: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.config import load_topic
+    from pipeline.runner import run_pipeline
+
+    load_topic(args.topic)  # a bad file fails here, before Airflow starts
+    outcomes = run_pipeline(args.topic, db, settings)
+    return report_outcomes(outcomes)
+
+
+def report_outcomes(outcomes: Sequence[object]) -> int:
+    from pipeline.runner import DagOutcome
+
+    status = 0
+    for outcome in outcomes:
+        assert isinstance(outcome, DagOutcome)
+        print(f"{outcome.dag_id}: {outcome.state} ({outcome.run_id})")
+        for failure in outcome.failures:
+            where = failure.task_id + (f"[{failure.map_index}]" if failure.map_index >= 0 else "")
+            print(f"claimwatch: task {outcome.dag_id}.{where} failed: {failure.error}", file=sys.stderr)
+        if not outcome.ok:
+            status = 1
+    return status
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.demo import run_demo
+
+    return run_demo(settings, db, port=args.port)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.config import load_topic
+    from pipeline.evaluation import evaluate, format_report
+
+    report = evaluate(args.corpus, args.labels, load_topic(args.topic))
+    print(json.dumps(report.to_dict(), indent=2, sort_keys=True) if args.json else format_report(report))
+    return 0
+
+
+def cmd_reprocess(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.config import load_topic
+    from pipeline.reprocess import reprocess
+
+    summary = reprocess(load_topic(args.topic), db)
+    print(
+        f"reprocessed {summary.articles} articles with extractor {summary.extractor_version}: "
+        f"{summary.claims} claims ({summary.added} new, {summary.removed} removed)"
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline import store
+
+    with store.connect(db) as con:
+        applied = store.migrate(con)
+    print(f"{db}: " + (f"applied migrations {', '.join(applied)}" if applied else "schema is current"))
+    return 0
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    """Read-only; the snapshot by default, so a long query never holds up the pipeline."""
+    from pipeline import store
+
+    target = db if args.live else store.snapshot_path(db)
+    if not target.exists():
+        raise FileNotFoundError(f"no database at {target}: run 'claimwatch demo' or 'claimwatch run' first")
+    con = store.connect(target, read_only=True)
+    try:
+        con.sql(args.sql).show(max_rows=200, max_width=200)
+    finally:
+        con.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,133 @@
+"""Topic configuration: one YAML file per topic, validated once and passed in.
+
+A second topic is a second YAML file.  Errors name the file, the field and
+what is wrong, so an operator can fix a typo without reading code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipeline.records import SEVERITIES, Severity
+
+
+class TopicConfigError(ValueError):
+    """A topic file that cannot be used, with the file and field at fault."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedSpec(_Strict):
+    url: str
+    name: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_only(cls, url: str) -> str:
+        if not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"feed url must be http(s), got {url!r}")
+        return url
+
+
+class MetricSpec(_Strict):
+    description: str
+    unit: str
+    cumulative: bool
+    cues: Annotated[list[str], Field(min_length=1)]
+    parent: str | None = None
+    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.10
+    role: str = "unspecified"
+
+
+class RelevanceSpec(_Strict):
+    """An article is on topic when it mentions at least ``min_matches`` distinct terms
+    and, if ``required`` is set, at least one of those."""
+
+    terms: Annotated[list[str], Field(min_length=1)]
+    required: list[str] = []
+    min_matches: Annotated[int, Field(ge=1)] = 1
+
+
+class AlertRoute(_Strict):
+    url: str
+    min_severity: Severity = "low"
+
+    @field_validator("url")
+    @classmethod
+    def _has_scheme(cls, url: str) -> str:
+        if "://" not in url and not url.startswith("file:"):
+            raise ValueError(
+                f"alert url needs a scheme (file:alerts.jsonl, file:///abs/path or an Apprise URL), got {url!r}"
+            )
+        return url
+
+
+class FetchSpec(_Strict):
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 20.0
+    max_bytes: Annotated[int, Field(gt=0)] = 5_000_000
+    retries: Annotated[int, Field(ge=0, le=10)] = 3
+    backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
+    max_articles_per_run: Annotated[int, Field(gt=0)] = 200
+    user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch)"
+
+
+class TopicConfig(_Strict):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    title: str
+    allow_private_hosts: bool = False
+    feeds: Annotated[list[FeedSpec], Field(min_length=1)]
+    relevance: RelevanceSpec
+    metrics: Annotated[dict[str, MetricSpec], Field(min_length=1)]
+    alerts: list[AlertRoute] = []
+    fetch: FetchSpec = FetchSpec()
+
+    @model_validator(mode="after")
+    def _parents_exist(self) -> TopicConfig:
+        for name, spec in self.metrics.items():
+            if spec.parent is not None and spec.parent not in self.metrics:
+                raise ValueError(f"metrics.{name}.parent names unknown metric {spec.parent!r}")
+        return self
+
+
+def load_topic(path: str | Path) -> TopicConfig:
+    """Read and validate one topic file."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TopicConfigError(f"{path}: topic file not found") from None
+    except yaml.YAMLError as exc:
+        raise TopicConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise TopicConfigError(f"{path}: expected a mapping at the top level")
+    return parse_topic(raw, source=str(path))
+
+
+def parse_topic(raw: dict[str, object], source: str = "<topic>") -> TopicConfig:
+    try:
+        return TopicConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
+        )
+        raise TopicConfigError(f"{source}: {problems}") from None
+
+
+__all__ = [
+    "SEVERITIES",
+    "AlertRoute",
+    "FeedSpec",
+    "FetchSpec",
+    "MetricSpec",
+    "RelevanceSpec",
+    "TopicConfig",
+    "TopicConfigError",
+    "load_topic",
+    "parse_topic",
+]

@@ -1,0 +1,189 @@
+"""Typed records passed between the stages of the data's journey.
+
+Every stage takes and returns these small frozen dataclasses, never loose
+dicts, so a field renamed in one stage fails loudly in the next.  Records
+that cross an Airflow task boundary are serialised with ``to_json`` /
+``from_json`` (dates as ISO strings).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar, get_args, get_type_hints
+
+Hedge = Literal["exact", "about", "more_than", "at_least", "nearly", "up_to", "at_most", "between", "vague", "ratio"]
+HEDGES: tuple[str, ...] = get_args(Hedge)
+
+Severity = Literal["note", "low", "medium", "high"]
+SEVERITIES: tuple[str, ...] = get_args(Severity)  # ordered, weakest first
+
+Modality = Literal["actual", "planned"]
+Role = Literal["combat", "engineering", "security", "unspecified"]
+
+OTHER_METRIC = "other"
+
+
+def stable_id(*parts: object, length: int = 16) -> str:
+    """A short content hash: ids derive from content so re-runs never duplicate rows."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of an RSS/Atom feed: a candidate article not yet fetched."""
+
+    feed_url: str
+    url: str
+    title: str | None = None
+    published_at: datetime | None = None
+    guid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedPage:
+    """Raw HTML of an article page as the server sent it."""
+
+    url: str
+    final_url: str
+    status: int
+    html: str
+    fetched_at: datetime
+    entry: FeedEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """Main text and metadata of one article, after boilerplate removal."""
+
+    article_id: str
+    url: str
+    canonical_url: str
+    title: str | None
+    outlet: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    language: str | None
+    text: str
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One figure in one article: what it counts, how sure the text is, who says it, when.
+
+    ``stated_*`` are the numbers as written (NULL for a vague amount); ``value_*``
+    the interpreted interval (``value_high`` None = no upper bound).
+    ``char_start``/``char_end`` locate ``surface`` in the article text.
+    """
+
+    claim_id: str
+    article_id: str
+    topic: str
+    metric: str
+    stated_low: float | None
+    stated_high: float | None
+    value_low: float | None
+    value_high: float | None
+    hedge: Hedge
+    surface: str
+    sentence: str
+    char_start: int
+    char_end: int
+    attributed_to: str | None
+    relayed_by: str | None
+    refers_to: str | None
+    period_start: date | None
+    period_end: date | None
+    unverified: bool
+    modality: Modality
+    role: Role
+    extractor_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourcedClaim:
+    """A claim with the article facts an alert or a contradiction rule needs."""
+
+    claim: Claim
+    url: str
+    outlet: str | None
+    published_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contradiction:
+    """Two claims of one metric that cannot both be right (``claim_id`` is the newer)."""
+
+    contradiction_id: str
+    claim_id: str
+    other_claim_id: str
+    topic: str
+    metric: str
+    severity: Severity
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One contradiction bound for one route; delivered at most once, retried until it is."""
+
+    alert_id: str
+    contradiction_id: str
+    topic: str
+    metric: str
+    severity: Severity
+    route_url: str
+    payload: dict[str, Any]
+
+
+# --- JSON round trip for task boundaries ---------------------------------------------
+
+R = TypeVar("R")
+
+
+def to_json(record: Any) -> dict[str, Any]:
+    """Serialise a record (nested records, dates) to JSON-safe primitives."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(record):
+        out[f.name] = _encode(getattr(record, f.name))
+    return out
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_json(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+def from_json(cls: type[R], data: dict[str, Any]) -> R:
+    """Rebuild a record serialised by ``to_json``."""
+    hints = get_type_hints(cls)
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        kwargs[f.name] = _decode(hints[f.name], data.get(f.name))
+    return cls(**kwargs)
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    kinds = [a for a in (get_args(hint) or (hint,)) if a is not type(None)]
+    for kind in kinds:
+        if kind is datetime:
+            return datetime.fromisoformat(value)
+        if kind is date:
+            return date.fromisoformat(value)
+        if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+            return from_json(kind, value)
+    return value

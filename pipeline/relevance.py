@@ -1,0 +1,48 @@
+"""Is an article about the topic?  A cheap term test before claims are parsed.
+
+Feeds are broad (a world-news feed) while a topic is narrow, so most entries
+are off topic; counting distinct whole-word terms keeps a passing mention of
+one word ("Kursk" in a sports report) from letting an article in.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pipeline.config import RelevanceSpec
+from pipeline.records import Article
+
+_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-"})
+
+
+def is_relevant(article: Article, spec: RelevanceSpec) -> bool:
+    haystack = f"{article.title or ''}\n{article.text}"
+    found = matched_terms(haystack, [*spec.terms, *spec.required])
+    if spec.required and not any(term in found for term in _distinct(spec.required)):
+        return False
+    return len(found) >= spec.min_matches
+
+
+def matched_terms(text: str, terms: Iterable[str]) -> set[str]:
+    """The distinct terms (casefolded) that occur in ``text`` as whole words, case-insensitively."""
+    folded = _fold(text)
+    return {term for term in _distinct(terms) if _pattern(term).search(folded)}
+
+
+def _distinct(terms: Iterable[str]) -> set[str]:
+    return {" ".join(_fold(t).split()) for t in terms if t.strip()}
+
+
+def _fold(text: str) -> str:
+    """Casefold, and read typographic apostrophes and dashes as the plain ones topic files use."""
+    return text.casefold().translate(_PLAIN)
+
+
+def _pattern(term: str) -> re.Pattern[str]:
+    """Word boundaries that work for terms starting or ending in punctuation; any spacing between words."""
+    words = [re.escape(w) for w in term.split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+
+
+__all__ = ["is_relevant", "matched_terms"]

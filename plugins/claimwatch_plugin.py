@@ -1,0 +1,29 @@
+"""Airflow plugin: the claimwatch disagreements page at /claimwatch/ and a link in the UI.
+
+The page is read-only and shows data from the analyst snapshot; like every
+plugin app it is mounted outside Airflow's auth, so it shows nothing secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from airflow.plugins_manager import AirflowPlugin
+
+from pipeline.dashboard import create_app
+
+
+def _snapshot() -> Path:
+    from pipeline.settings import settings_from_env
+    from pipeline.store import snapshot_path
+
+    return snapshot_path(settings_from_env().db_path)
+
+
+class ClaimwatchPlugin(AirflowPlugin):
+    name = "claimwatch"
+    fastapi_apps = [{"app": create_app(_snapshot), "url_prefix": "/claimwatch", "name": "claimwatch"}]
+    external_views = [
+        {"name": "Disagreements", "href": "/claimwatch/", "destination": "nav", "category": "browse",
+         "url_route": "claimwatch"}
+    ]

@@ -1,0 +1,86 @@
+"""The quick subcommands: eval, reprocess, migrate, query, --help."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import store
+from tests.integration.helpers import run_cli
+from tests.unit.factories import make_article
+
+SUBCOMMANDS = ["run", "demo", "eval", "reprocess", "migrate", "query"]
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_has_help_and_db(command: str) -> None:
+    result = run_cli([command, "--help"], {}, timeout=60)
+    assert result.returncode == 0
+    assert "--db" in result.stdout
+
+
+def test_eval_json_reports_every_key_above_the_bar(eval_seeds_dir: Path) -> None:
+    result = run_cli(
+        ["eval", "--corpus", str(eval_seeds_dir), "--labels", str(eval_seeds_dir / "labels.json"), "--json"],
+        {},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout)
+    for key in [
+        "claim_precision",
+        "claim_recall",
+        "claim_f1",
+        "hedge_accuracy",
+        "attribution_accuracy",
+        "contradiction_precision",
+        "contradiction_recall",
+    ]:
+        assert 0.0 <= report[key] <= 1.0, key
+    assert report["claim_precision"] >= 0.95 and report["claim_recall"] >= 0.90
+    assert report["hedge_accuracy"] >= 0.95 and report["attribution_accuracy"] >= 0.85
+
+
+def test_reprocess_reparses_stored_articles_without_fetching(
+    tmp_path: Path, kursk_topic, kursk_topic_file: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The topic's feeds are never contacted: the run would fail on them (no network here)."""
+    from pipeline.claims import EXTRACTOR_VERSION, extract_claims
+
+    text = (
+        "Ukraine's defence intelligence said about 11,000 North Korean troops had been sent to the Kursk "
+        "region. Officials in Seoul said more than 3,000 of them were killed or wounded. "
+    ) * 3
+    article = make_article(1, text=text)
+    db = tmp_path / "c.duckdb"
+    claims = extract_claims(article, kursk_topic)
+    assert claims, "the extractor finds the figures in the test article"
+    stale = [replace(c, extractor_version="old-0") for c in claims]
+    with store.open_store(db) as con:
+        store.load_batch(con, store.Batch(kursk_topic.name, [article], stale), "r1")
+        con.execute("DELETE FROM claims WHERE claim_id = ?", [stale[0].claim_id])  # a figure the old version missed
+
+    result = run_cli(["reprocess", "--topic", str(kursk_topic_file), "--db", str(db)], {}, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"extractor {EXTRACTOR_VERSION}" in result.stdout and "1 new" in result.stdout
+    con = duckdb.connect(str(db), read_only=True)
+    versions = con.execute("SELECT DISTINCT extractor_version FROM claims").fetchall()
+    count = con.execute("SELECT count(*) FROM claims").fetchone()
+    con.close()
+    assert versions == [(EXTRACTOR_VERSION,)] and count == (len(claims),)
+
+
+def test_migrate_then_query(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    first = run_cli(["migrate", "--db", str(db)], {}, timeout=120)
+    assert first.returncode == 0 and "applied migrations 0001" in first.stdout
+    assert "schema is current" in run_cli(["migrate", "--db", str(db)], {}, timeout=120).stdout
+    store.publish_snapshot(db)
+    out = run_cli(["query", "--db", str(db), "SELECT count(*) AS n FROM claims_with_source"], {}, timeout=120)
+    assert out.returncode == 0 and "0" in out.stdout
+    missing = run_cli(["query", "--db", str(tmp_path / "none.duckdb"), "SELECT 1"], {}, timeout=120)
+    assert missing.returncode == 2 and "no database" in missing.stderr

@@ -1,0 +1,56 @@
+"""Small builders of records for tests: valid defaults, override what the test is about."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from pipeline.records import Article, Claim, stable_id
+
+
+def make_article(n: int = 1, **overrides: Any) -> Article:
+    url = f"https://news.example/{n}"
+    text = overrides.pop("text", f"Article {n}. " + "North Korean troops were sent to Kursk. " * 10)
+    base = Article(
+        article_id=stable_id(url),
+        url=url,
+        canonical_url=url,
+        title=f"Title {n}",
+        outlet="Example News",
+        published_at=datetime(2025, 11, n % 28 + 1, tzinfo=UTC),
+        fetched_at=datetime(2025, 12, 1, tzinfo=UTC),
+        language="en",
+        text=text,
+        content_hash=stable_id(text, length=64),
+    )
+    return replace(base, **overrides)
+
+
+def make_claim(article: Article, start: int = 0, **overrides: Any) -> Claim:
+    metric = overrides.get("metric", "troops_deployed")
+    base = Claim(
+        claim_id=stable_id(article.article_id, start, start + 12, metric),
+        article_id=article.article_id,
+        topic="kursk",
+        metric=metric,
+        stated_low=14000,
+        stated_high=14000,
+        value_low=11200,
+        value_high=16800,
+        hedge="about",
+        surface="about 14,000",
+        sentence="About 14,000 troops were sent.",
+        char_start=start,
+        char_end=start + 12,
+        attributed_to="Seoul",
+        relayed_by=None,
+        refers_to=None,
+        period_start=None,
+        period_end=None,
+        unverified=False,
+        modality="actual",
+        role="combat",
+        extractor_version="test-1",
+    )
+    return replace(base, **overrides)

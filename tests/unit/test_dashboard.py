@@ -1,0 +1,36 @@
+"""The disagreements page: escaped, and a page rather than an error when there is no data yet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from pipeline import store
+from pipeline.dashboard import create_app, render_disagreements
+from pipeline.records import Contradiction
+from tests.unit.factories import make_article, make_claim
+
+
+def test_untrusted_text_is_escaped() -> None:
+    page = render_disagreements([("low", "troops_deployed", "<script>alert(1)</script>", "a", "b", "c", "d", "e", "f")])
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+
+
+def test_page_without_a_snapshot(tmp_path: Path) -> None:
+    client = TestClient(create_app(lambda: tmp_path / "none.snapshot.duckdb"))
+    response = client.get("/")
+    assert response.status_code == 200 and "No snapshot yet" in response.text
+
+
+def test_page_lists_disagreements_from_the_snapshot(db_path: Path) -> None:
+    a, b = make_article(1), make_article(2)
+    ca = make_claim(a, surface="about 14,000")
+    cb = make_claim(b, surface="up to 12,000", hedge="up_to", attributed_to="Kyiv <b>")
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [a, b], [ca, cb]), "r")
+        x = Contradiction("x", cb.claim_id, ca.claim_id, "kursk", "troops_deployed", "low", "r", "they differ")
+        store.record_check(con, "kursk", [], [x], [], "r")
+    snapshot = store.publish_snapshot(db_path)
+    text = TestClient(create_app(lambda: snapshot)).get("/").text
+    assert "up to 12,000" in text and "about 14,000" in text and "Kyiv &lt;b&gt;" in text

@@ -1,0 +1,60 @@
+"""pipeline.relevance: whole-word, case-insensitive, distinct terms, required terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.config import RelevanceSpec
+from pipeline.relevance import is_relevant, matched_terms
+from tests.unit.factories import make_article
+
+KURSK = RelevanceSpec(
+    required=["North Korea", "North Korean", "DPRK", "Pyongyang", "Korean People's Army"],
+    terms=["Kursk", "Russia", "troops", "shells"],
+    min_matches=2,
+)
+ANY_ONE = RelevanceSpec(terms=["harbour", "strike"])
+
+
+@pytest.mark.parametrize(
+    ("spec", "title", "text", "relevant"),
+    [
+        (KURSK, "North Korean troops in Kursk", "No more.", True),
+        (KURSK, None, "north korean TROOPS were seen.", True),
+        (KURSK, "Weather", "Snow in Kursk, Russia, on Sunday.", False),  # two terms, none required
+        (KURSK, "Pyongyang", "Pyongyang said so. Pyongyang again.", False),  # one distinct term, repeated
+        (KURSK, "", "Pyongyang sent shells.", True),
+        (KURSK, "", "The Korean People\u2019s Army arrived in Kursk.", True),  # typographic apostrophe
+        (KURSK, "", "North   Korea\nsent troops.", True),  # any spacing inside a term
+        (KURSK, "", "The DPRKs and Kurskaya troops.", False),  # no whole-word match
+        (KURSK, "", "Troopship from Russian ports.", False),  # prefixes do not count
+        (KURSK, "Russia", "Russia, Kursk, troops, shells.", False),  # many terms, no required one
+        (ANY_ONE, "", "Dock workers at the harbour.", True),
+        (ANY_ONE, "", "Harbourside cafe.", False),
+        (ANY_ONE, "STRIKE", "", True),
+        (ANY_ONE, "", "", False),
+    ],
+)
+def test_is_relevant(spec: RelevanceSpec, title: str | None, text: str, relevant: bool) -> None:
+    assert is_relevant(make_article(title=title, text=text), spec) is relevant
+
+
+def test_required_terms_count_towards_min_matches() -> None:
+    spec = RelevanceSpec(required=["North Korea", "Pyongyang"], terms=["troops"], min_matches=2)
+    assert is_relevant(make_article(title="", text="North Korea and Pyongyang."), spec)
+    assert not is_relevant(make_article(title="", text="North Korea only."), spec)
+
+
+@pytest.mark.parametrize(
+    ("text", "terms", "found"),
+    [
+        ("Kim Jong-un met envoys", ["Kim Jong-un", "Kim"], {"kim jong-un", "kim"}),
+        ("(Kursk)", ["Kursk"], {"kursk"}),
+        ("U.S. officials", ["U.S."], {"u.s."}),
+        ("USA", ["U.S."], set()),
+        ("Kursk kursk KURSK", ["kursk", "KURSK"], {"kursk"}),
+        ("anything", ["   "], set()),
+    ],
+)
+def test_matched_terms(text: str, terms: list[str], found: set[str]) -> None:
+    assert matched_terms(text, terms) == found
