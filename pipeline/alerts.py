@@ -1,0 +1,343 @@
+"""Contradiction alerts: who gets which, what they say, and how they are sent.
+
+``detect`` turns each contradiction into one :class:`Alert` per matching route
+(``routes_for`` + ``build_alert``); ``deliver`` sends a stored alert.  The
+payload is built once, stored with the alert and sent unchanged, so a retry
+days later sends exactly what was queued.
+
+Everything quoted in an alert comes from untrusted web pages.  The payload
+keeps it as data (JSON strings); the human message (``render_message``) is
+plain text with control and bidi characters removed and quotes capped, and is
+handed to Apprise declared as TEXT so Apprise escapes it for HTML/Markdown
+channels instead of rendering it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pipeline.config import AlertRoute
+from pipeline.records import Alert, Contradiction, SourcedClaim, severity_rank, stable_id
+
+log = logging.getLogger(__name__)
+
+QUOTE_MAX_CHARS = 500
+FIELD_MAX_CHARS = 200
+JSON_SCHEMES = frozenset({"json", "jsons"})
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Line/paragraph separators that str.splitlines() and JS treat as line breaks
+# although json.dumps leaves them raw: escaped so one alert stays one line.
+_RAW_LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+
+
+class AlertDeliveryError(RuntimeError):
+    """An alert that could not be sent; it stays pending and is retried."""
+
+
+# --- pure helpers ---------------------------------------------------------------------
+
+
+def routes_for(severity: str, routes: Sequence[AlertRoute]) -> list[AlertRoute]:
+    """The routes that want a contradiction of this severity (``min_severity`` at or below it)."""
+    rank = severity_rank(severity)
+    return [r for r in routes if severity_rank(r.min_severity) <= rank]
+
+
+def build_alert(contradiction: Contradiction, new: SourcedClaim, other: SourcedClaim, route: AlertRoute) -> Alert:
+    """One alert for one route; the id is derived from content so re-detection queues nothing twice."""
+    alert_id = stable_id(contradiction.contradiction_id, route.url)
+    new_d, other_d = _claim_dict(new), _claim_dict(other)
+    payload: dict[str, Any] = {
+        "alert_id": alert_id,
+        "topic": contradiction.topic,
+        "metric": contradiction.metric,
+        "severity": contradiction.severity,
+        "rule": contradiction.rule,
+        "reason": contradiction.reason,
+        "contradiction_id": contradiction.contradiction_id,
+        "new_claim": new_d,
+        "contradicts": [other_d],
+        "summary": _summary(contradiction.metric, new_d, other_d, contradiction.severity),
+    }
+    return Alert(
+        alert_id=alert_id,
+        contradiction_id=contradiction.contradiction_id,
+        topic=contradiction.topic,
+        metric=contradiction.metric,
+        severity=contradiction.severity,
+        route_url=route.url,
+        payload=payload,
+    )
+
+
+def render_message(alert: Alert) -> tuple[str, str]:
+    """(title, body) as plain text for email/chat: both figures, who said them, when, quote and link.
+
+    Reads the stored payload (not live records) so a retried alert says what was
+    queued.  Nothing is marked up or escaped here: the text is only cleaned of
+    control characters and capped; escaping for a rich channel is Apprise's job.
+    """
+    p = alert.payload
+    metric = _clean(p.get("metric") or alert.metric)
+    severity = _clean(p.get("severity") or alert.severity)
+    topic = _clean(p.get("topic") or alert.topic)
+    new = p.get("new_claim")
+    new = new if isinstance(new, Mapping) else {}
+    others = [c for c in p.get("contradicts") or [] if isinstance(c, Mapping)]
+    title = _cap(f"[claimwatch {severity}] {topic}: conflicting figures for {metric}", FIELD_MAX_CHARS)
+
+    lines = [
+        f"Topic: {topic}",
+        f"Metric: {metric}",
+        f"Severity: {severity}",
+        f"Rule: {_clean(p.get('rule'))}",
+        f"Why: {_cap(_clean(p.get('reason')), QUOTE_MAX_CHARS)}",
+        "",
+        *_claim_lines("New figure", new),
+    ]
+    for other in others:
+        lines += ["", *_claim_lines("Contradicts", other)]
+    ids = f"Alert {_clean(p.get('alert_id') or alert.alert_id)}, contradiction {_clean(alert.contradiction_id)}"
+    lines += ["", ids]
+    return title, "\n".join(lines)
+
+
+def expand_env(url: str, environ: Mapping[str, str]) -> str:
+    """Replace ``${VAR}`` with its value, so secrets live in the environment, not in topic files."""
+
+    def value(m: re.Match[str]) -> str:
+        name = m.group(1)
+        found = environ.get(name)
+        if not found:
+            raise AlertDeliveryError(
+                f"environment variable {name} is not set (needed by alert route {route_label(url)})"
+            )
+        return found
+
+    return _ENV_REF.sub(value, url)
+
+
+def route_label(url: str) -> str:
+    """``scheme://host[:port]`` of a route for logs and errors: never the user, password, path or query.
+
+    Many Apprise URLs carry a token where the host goes (``tgram://TOKEN/...``),
+    so a "host" that does not look like a host name or address is masked.
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else "?"
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # e.g. "TOKEN:SECRET" where host:port would be
+        return f"{scheme}://***"
+    if host and not (host == "localhost" or "." in host or ":" in host):
+        host = "***"
+    return f"{scheme}://{host}" + (f":{port}" if port else "")
+
+
+def json_line(payload: Mapping[str, Any]) -> str:
+    """The payload as one JSON line (sorted keys, UTF-8 kept), safe for line-based readers."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+    for raw, escaped in _RAW_LINE_BREAKS.items():
+        text = text.replace(raw, escaped)
+    return text
+
+
+def file_route_path(url: str, data_dir: Path) -> Path | None:
+    """Where a ``file:`` route writes (``file:NAME`` under data_dir, ``file:///abs``); None if not a file route."""
+    if not url.lower().startswith("file:"):
+        return None
+    if url[5:7] == "//":
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
+            raise AlertDeliveryError("file alert route must be file:NAME or file:///absolute/path")
+        return Path(unquote(parts.path))
+    rest = url[5:]
+    if not rest:
+        raise AlertDeliveryError("file alert route names no file (use file:NAME or file:///absolute/path)")
+    path = Path(rest)
+    return path if path.is_absolute() else data_dir / path
+
+
+def _claim_dict(s: SourcedClaim) -> dict[str, Any]:
+    c = s.claim
+    return {
+        "claim_id": c.claim_id,
+        "value_low": c.value_low,
+        "value_high": c.value_high,
+        "stated_low": c.stated_low,
+        "stated_high": c.stated_high,
+        "hedge": c.hedge,
+        "surface": c.surface,
+        "sentence": c.sentence,
+        "attributed_to": c.attributed_to,
+        "relayed_by": c.relayed_by,
+        "refers_to": c.refers_to,
+        "unverified": c.unverified,
+        "modality": c.modality,
+        "role": c.role,
+        "url": s.url,
+        "outlet": s.outlet,
+        "published_at": s.published_at.isoformat() if s.published_at else None,
+    }
+
+
+def _summary(metric: str, new: Mapping[str, Any], other: Mapping[str, Any], severity: str) -> str:
+    """One line: ``metric: 'new' (who, outlet, date) contradicts 'other' (...) [severity]``."""
+    return (
+        f"{_clean(metric)}: {_figure(new)} ({_provenance(new)}) "
+        f"contradicts {_figure(other)} ({_provenance(other)}) [{_clean(severity)}]"
+    )
+
+
+def _figure(c: Mapping[str, Any]) -> str:
+    return "'" + _cap(_clean(c.get("surface")), FIELD_MAX_CHARS) + "'"
+
+
+def _provenance(c: Mapping[str, Any]) -> str:
+    who = _clean(c.get("attributed_to")) or "unattributed"
+    if c.get("relayed_by"):
+        who += f" via {_clean(c.get('relayed_by'))}"
+    parts = [_cap(who, FIELD_MAX_CHARS)]
+    if c.get("outlet"):
+        parts.append(_cap(_clean(c.get("outlet")), FIELD_MAX_CHARS))
+    parts.append(_day(c.get("published_at")) or "date unknown")
+    return ", ".join(parts)
+
+
+def _claim_lines(label: str, c: Mapping[str, Any]) -> list[str]:
+    who = _clean(c.get("attributed_to")) or "unattributed"
+    if c.get("relayed_by"):
+        who += f" (relayed by {_clean(c.get('relayed_by'))})"
+    lines = [
+        f"{label}: {_figure(c)}" + (" [unverified]" if c.get("unverified") else ""),
+        f"  Said by: {_cap(who, FIELD_MAX_CHARS)}",
+        f"  Outlet: {_cap(_clean(c.get('outlet')), FIELD_MAX_CHARS) or 'unknown'}",
+        f"  Published: {_cap(_clean(c.get('published_at')), 40) or 'unknown'}",
+    ]
+    if c.get("refers_to"):
+        lines.append(f"  Refers to: {_cap(_clean(c.get('refers_to')), FIELD_MAX_CHARS)}")
+    lines += [
+        f'  Quote: "{_cap(_clean(c.get("sentence")), QUOTE_MAX_CHARS)}"',
+        f"  Link: {_link(c.get('url'))}",
+    ]
+    return lines
+
+
+def _link(value: object) -> str:
+    """Only http(s) links are shown: a ``javascript:`` or ``data:`` URL from a page is withheld."""
+    url = _clean(value)
+    if not url:
+        return "none"
+    if not url.lower().startswith(("http://", "https://")):
+        return "(withheld: not an http(s) link)"
+    return _cap(url, 2000)
+
+
+def _day(value: object) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).date().isoformat()
+    except ValueError:
+        return _cap(_clean(value), 40)
+
+
+def _clean(value: object) -> str:
+    """Untrusted text to one plain line: control, format (bidi, zero-width) and separator chars go."""
+    if value is None:
+        return ""
+    out = []
+    for ch in str(value):
+        cat = unicodedata.category(ch)
+        if ch in "\t\n\r" or cat in ("Zl", "Zp"):
+            out.append(" ")
+        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+def _cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- I/O --------------------------------------------------------------------------------
+
+
+def deliver(alert: Alert, data_dir: Path) -> None:
+    """Send one alert to its route; raise AlertDeliveryError so the caller keeps it pending."""
+    path = file_route_path(alert.route_url, data_dir)
+    if path is not None:
+        _append_line(path, json_line(alert.payload))
+        log.info("alert %s appended to %s", alert.alert_id, path)
+    else:
+        _notify_apprise(alert)
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append under an exclusive lock, then fsync: concurrent workers never interleave or lose lines."""
+    data = (line + "\n").encode("utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "ab") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+            try:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except OSError as exc:
+        raise AlertDeliveryError(f"cannot append alert to {path}: {exc.strerror or exc}") from exc
+
+
+def _notify_apprise(alert: Alert) -> None:
+    """Send through Apprise; ``json://``/``jsons://`` webhooks get the payload itself.
+
+    Apprise's JSON plugin always posts its own envelope
+    ``{"version", "title", "message", "attachments", "type"}``.  For those
+    routes ``message`` is the alert payload as a JSON string (the same line a
+    ``file:`` route writes) and ``title`` the human title, so a receiver does
+    ``json.loads(body["message"])``.  This uses only Apprise's public
+    ``notify()`` and behaves the same on Apprise 1.x and 2.x; the ``:key=value``
+    URL mapping was not used because it only adds flat string constants.
+    Other channels get ``render_message``'s plain text.  The body is declared
+    TEXT so Apprise escapes it for HTML/Markdown services rather than render it.
+    """
+    import apprise
+
+    label = route_label(alert.route_url)
+    url = expand_env(alert.route_url, os.environ)
+    scheme = url.split("://", 1)[0].lower() if "://" in url else "?"
+    title, body = render_message(alert)
+    if scheme in JSON_SCHEMES:
+        body = json_line(alert.payload)
+    notify_type = apprise.NotifyType.WARNING if severity_rank(alert.severity) >= 2 else apprise.NotifyType.INFO
+
+    sender = apprise.Apprise()
+    try:
+        added = sender.add(url)
+    except Exception as exc:  # a plugin rejecting its URL must not surface the URL itself
+        raise AlertDeliveryError(f"invalid alert route (scheme {scheme!r}): {type(exc).__name__}") from None
+    if not added:
+        hint = "; for a plain webhook use json:// or jsons://" if scheme in ("http", "https") else ""
+        raise AlertDeliveryError(f"invalid alert route (scheme {scheme!r}){hint}")
+    try:
+        sent = sender.notify(body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.TEXT)
+    except Exception as exc:
+        raise AlertDeliveryError(f"alert route {label}: sending failed ({type(exc).__name__})") from None
+    if not sent:
+        raise AlertDeliveryError(f"alert route {label}: the channel did not accept the alert (see Apprise warnings)")
+    log.info("alert %s sent to %s", alert.alert_id, label)

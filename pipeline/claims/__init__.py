@@ -1,0 +1,225 @@
+"""Claims: every figure in an article, what it counts, how sure the text is, who says it and when.
+
+``extract_claims`` is the one entry point the DAG, ``claimwatch eval`` and
+``claimwatch reprocess`` share.  It is deterministic: the same article and
+topic always give the same claims with the same ids.  Bump
+``EXTRACTOR_VERSION`` whenever a rule changes, so stored history says which
+extractor produced each row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.claims.attribution import Discourse, attribute, sources_in
+from pipeline.claims.figures import Figure, find_figures
+from pipeline.claims.intervals import read_figure
+from pipeline.claims.metrics import Catalogue, assign_metric, complement_sibling, modality_for, role_for
+from pipeline.claims.timeref import nearest_time
+from pipeline.claims.verification import Caveat, caveat_in, is_unverified
+from pipeline.config import TopicConfig
+from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
+
+EXTRACTOR_VERSION = "rules-1.0"
+
+__all__ = ["EXTRACTOR_VERSION", "Sentence", "extract_claims", "sentences_of"]
+
+_FURNITURE = re.compile(
+    r"^\s*(?:by\s+[A-Z]|-?\s*advertisement\s*-?$|share\s+this|sign\s+up|subscribe|follow\s+us|read\s+more|"
+    r"related:|copyright|©)",
+    re.IGNORECASE,
+)
+_BIO = re.compile(
+    r"\b(?:joined\s+the|began\s+(?:his|her|their)\s+(?:journalism\s+)?career|graduat(?:ed|ing)\s+from|"
+    r"is\s+(?:the|a|an)\s+[\w\s-]{0,40}(?:editor|correspondent|reporter|writer|columnist)\b)",
+    re.IGNORECASE,
+)
+_TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
+_QUOTES = re.compile(r"[\"“”]")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence with its place in the article text."""
+
+    text: str
+    start: int
+    paragraph: int
+    index: int  # position within the paragraph
+    headline: bool
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    out, offset = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((offset, line))
+        offset += len(line) + 1
+    return out
+
+
+def sentences_of(text: str) -> list[Sentence]:
+    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture."""
+    import pysbd
+
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    seen: set[str] = set()
+    out: list[Sentence] = []
+    for number, (offset, paragraph) in enumerate(_paragraphs(text)):
+        key = " ".join(paragraph.split()).lower()
+        if key in seen or _FURNITURE.match(paragraph) or _BIO.search(paragraph):
+            continue
+        seen.add(key)
+        headline = not _TERMINAL.search(paragraph) and len(paragraph.split()) <= 25
+        for index, span in enumerate(segmenter.segment(paragraph)):
+            out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
+    return out
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for m in re.finditer(r";\s+", sentence):
+        bounds.append((start, m.start()))
+        start = m.end()
+    bounds.append((start, len(sentence)))
+    return bounds
+
+
+def _open_quote(sentence: str) -> bool:
+    return len(_QUOTES.findall(sentence)) % 2 == 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    sentence: Sentence
+    figure: Figure
+    metric: str
+    source: str | None
+    relay: str | None
+
+
+def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
+    """All claims in one article, in text order."""
+    catalogue = Catalogue.of(topic)
+    sentences = sentences_of(article.text)
+    anchor = article.published_at.date() if article.published_at else None
+    discourse = Discourse()
+    caveats: list[Caveat] = []
+    found: list[_Found] = []
+    speaker: str | None = None  # the speaker of a quotation still open
+    pending_headline: list[_Found] = []
+    metric_names = list(topic.metrics)
+    for sentence in sentences:
+        caveat = caveat_in(sentence.text, sentence.paragraph, sentence.index, metric_names)
+        if caveat:
+            caveats.append(caveat)
+        figures = find_figures(sentence.text)
+        metrics = _metrics(sentence.text, figures, catalogue)
+        named: list[str] = []
+        for clause_start, clause_end in _clauses(sentence.text):
+            clause = sentence.text[clause_start:clause_end]
+            for figure, metric in zip(figures, metrics, strict=True):
+                if not clause_start <= figure.number_start < clause_end:
+                    continue
+                attribution = attribute(clause, figure.number_start - clause_start, discourse)
+                source = attribution.source if attribution else speaker
+                item = _Found(sentence, figure, metric, source, attribution.relay if attribution else None)
+                if source is None and sentence.headline:
+                    pending_headline.append(item)
+                found.append(item)
+            clause_sources = sources_in(clause, discourse)
+            for source in clause_sources:
+                discourse.remember(source)
+            named += clause_sources
+        if named and pending_headline:
+            found = [
+                _Found(f.sentence, f.figure, f.metric, named[0], f.relay) if f in pending_headline else f for f in found
+            ]
+            pending_headline = []
+        if _open_quote(sentence.text):
+            speaker = None if speaker else (named[-1] if named else (found[-1].source if found else None))
+    return [_claim(article, topic, f, caveats, catalogue, anchor) for f in found]
+
+
+def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue) -> list[str]:
+    out: list[str] = []
+    for i, figure in enumerate(figures):
+        if figure.kind == "share":
+            out.append(OTHER_METRIC)
+            continue
+        before = sentence[: figure.start]
+        if (
+            i > 0
+            and re.search(r"\b(?:of\s+the|out\s+of\s+(?:the\s+)?)\s*$", before)
+            and figures[i - 1].end >= len(before.rstrip()) - 12
+        ):
+            out.append(OTHER_METRIC)  # "37 of the 64 settlements": 64 is the denominator
+            continue
+        limit = len(sentence)
+        for later in figures[i + 1 :]:
+            if not re.match(r"^\s*(?:of\s+the|out\s+of(?:\s+the)?)\s*$", sentence[figure.end : later.start]):
+                limit = later.start
+                break
+        end = figure.end
+        skip = re.match(r"^\s*of\s+the\s+", sentence[end:limit]) if limit > end else None
+        if skip and limit == len(sentence):
+            nxt = next((f for f in figures[i + 1 :]), None)
+            if nxt is not None:
+                end = nxt.end
+        out.append(assign_metric(sentence, figure.start, end, limit, catalogue))
+    # "1000 mine clearance experts and 5000 military engineers": the umbrella noun is the other part.
+    for i in range(1, len(figures)):
+        between = sentence[figures[i - 1].end : figures[i].start]
+        if " and " in between and not re.search(r"[.;]", between):
+            out[i] = complement_sibling(out[i], out[i - 1], catalogue)
+            out[i - 1] = complement_sibling(out[i - 1], out[i], catalogue)
+    return out
+
+
+def _claim(
+    article: Article,
+    topic: TopicConfig,
+    found: _Found,
+    caveats: list[Caveat],
+    catalogue: Catalogue,
+    anchor: object,
+) -> Claim:
+    sentence, figure, metric = found.sentence, found.figure, found.metric
+    spec = topic.metrics.get(metric)
+    tolerance = spec.tolerance if spec else 0.10
+    vague = (figure.vague_low, figure.vague_high) if figure.vague_low is not None else None
+    reading = read_figure(figure.hedge, figure.stated_low, figure.stated_high, tolerance, vague)
+    clause_start = sentence.text.rfind(";", 0, figure.number_start) + 1
+    clause_end = sentence.text.find(";", figure.end)
+    clause = sentence.text[clause_start : clause_end if clause_end != -1 else len(sentence.text)]
+    when = nearest_time(
+        clause, figure.number_start - clause_start, article.published_at.date() if article.published_at else None
+    )
+    lineage = [metric, *catalogue.ancestors(metric)]
+    char_start = sentence.start + figure.start
+    char_end = sentence.start + figure.end
+    return Claim(
+        claim_id=stable_id(article.article_id, char_start, char_end, metric),
+        article_id=article.article_id,
+        topic=topic.name,
+        metric=metric,
+        stated_low=figure.stated_low,
+        stated_high=figure.stated_high,
+        value_low=reading.hard[0],
+        value_high=reading.hard[1],
+        hedge=figure.hedge,  # type: ignore[arg-type]
+        surface=article.text[char_start:char_end],
+        sentence=sentence.text.strip(),
+        char_start=char_start,
+        char_end=char_end,
+        attributed_to=found.source,
+        relayed_by=found.relay,
+        refers_to=when.label if when else None,
+        period_start=when.start if when else None,
+        period_end=when.end if when else None,
+        unverified=is_unverified(sentence.paragraph, sentence.index, metric, lineage, True, caveats),
+        modality=modality_for(sentence.text[clause_start : figure.start]),  # type: ignore[arg-type]
+        role=role_for(sentence.text, metric, spec.role if spec else "unspecified"),  # type: ignore[arg-type]
+        extractor_version=EXTRACTOR_VERSION,
+    )

@@ -1,0 +1,208 @@
+"""Decide which pairs of claims contradict, and how badly.
+
+Comparability comes before arithmetic: two figures are compared only when they
+count the same thing (metric, role, planned vs actual) at a comparable time,
+and are not the same claim re-reported.  Then their intervals are compared:
+hard intervals that cannot overlap are a conflict, soft ones that do not
+overlap a milder one.  Re-reports of one figure form a cluster; a pair of
+clusters is one contradiction, so the tenth outlet repeating a figure never
+raises a tenth alert.  The rules and severities are documented in README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.claims.intervals import Interval, Reading, disjoint, gap, read_figure
+from pipeline.config import TopicConfig
+from pipeline.records import OTHER_METRIC, SEVERITIES, Claim, Contradiction, SourcedClaim, stable_id
+
+_STOCK_WINDOW_DAYS = 30
+_CEILINGS = ("up_to",)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    severity: str
+    rule: str
+    reason: str
+
+
+def cluster_key(claim: Claim) -> tuple[object, ...]:
+    """Claims with the same key are one figure re-reported, not independent sources."""
+    return (claim.metric, claim.role, claim.modality, claim.hedge, claim.stated_low, claim.stated_high)
+
+
+def contradiction_id(topic: str, a: Claim, b: Claim) -> str:
+    keys = sorted((repr(cluster_key(a)), repr(cluster_key(b))))
+    return stable_id("contradiction", topic, *keys)
+
+
+def _reading(claim: Claim, topic: TopicConfig) -> Reading:
+    spec = topic.metrics.get(claim.metric)
+    tolerance = spec.tolerance if spec else 0.10
+    vague = (claim.value_low or 1.0, claim.value_high) if claim.hedge == "vague" else None
+    return read_figure(claim.hedge, claim.stated_low, claim.stated_high, tolerance, vague)
+
+
+def _as_of(s: SourcedClaim) -> date | None:
+    if s.claim.period_end is not None:
+        return s.claim.period_end
+    return s.published_at.date() if s.published_at else None
+
+
+def _shift(severity: str, steps: int, floor: str = "low") -> str:
+    rank = max(SEVERITIES.index(floor), min(len(SEVERITIES) - 1, SEVERITIES.index(severity) + steps))
+    return SEVERITIES[rank]
+
+
+def _who(s: SourcedClaim) -> str:
+    source = s.claim.attributed_to or "unattributed"
+    return f"{source}, {s.outlet}" if s.outlet else source
+
+
+def _above(x: Interval, y: Interval) -> bool:
+    return y[1] is not None and x[0] > y[1]
+
+
+def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict | None:
+    a, b = new.claim, old.claim
+    spec = topic.metrics[a.metric]
+    ra, rb = _reading(a, topic), _reading(b, topic)
+    vague = "vague" in (a.hedge, b.hedge)
+    hard, soft = disjoint(ra.hard, rb.hard), disjoint(ra.soft, rb.soft)
+    ceiling = a.hedge in _CEILINGS or b.hedge in _CEILINGS
+    if ceiling:
+        hard = False  # "up to" is a pragmatic ceiling: it can be cancelled, so only the soft reading conflicts
+    if not (hard or soft):
+        return None
+    if vague:
+        if not hard:
+            return None
+        return Verdict("note", "vague", f"{a.surface!r} ({_who(new)}) and {b.surface!r} ({_who(old)}) diverge, "
+                       f"but a vague amount never raises more than a note.")  # fmt: skip
+    when_a, when_b = _as_of(new), _as_of(old)
+    dated = a.period_end is not None and b.period_end is not None
+    if when_a and when_b and when_a != when_b:
+        later, earlier = (ra, rb) if when_a > when_b else (rb, ra)
+        if not spec.cumulative and abs((when_a - when_b).days) > _STOCK_WINDOW_DAYS:
+            return None  # a level that changes over time: a later different figure is an update
+        if spec.cumulative and _above(later.soft, earlier.soft):
+            return None  # a cumulative count that grew: an update, not a conflict
+        if spec.cumulative:
+            severity = "high" if hard else "medium"
+            if not dated:
+                severity = _shift(severity, -1)
+            if ceiling:
+                severity = "low"
+            return Verdict(severity, "cumulative_regression",
+                           f"{a.metric} is cumulative, yet the later figure ({(a if when_a > when_b else b).surface!r})"
+                           f" is below the earlier one ({(b if when_a > when_b else a).surface!r}).")  # fmt: skip
+    if hard:
+        g = gap(ra.hard, rb.hard)
+        severity, rule = ("high" if g >= 0.5 else "medium" if g >= 0.15 else "low"), "hard_conflict"
+    else:
+        g = gap(ra.soft, rb.soft)
+        severity, rule = ("medium" if g >= 0.5 else "low"), "soft_conflict"
+    if ceiling:
+        severity, rule = "low", "ceiling_below_estimate"
+    elif spec.cumulative and not dated:
+        severity = _shift(severity, -1)
+    direction = "below" if _above(rb.soft, ra.soft) or _above(rb.hard, ra.hard) else "above"
+    return Verdict(
+        severity,
+        rule,
+        f"{a.surface!r} ({_who(new)}) puts {a.metric} {direction} {b.surface!r} ({_who(old)}), "
+        f"{g:.0%} apart beyond the metric's tolerance.",
+    )
+
+
+def _part_whole(child: SourcedClaim, parent: SourcedClaim, topic: TopicConfig) -> Verdict | None:
+    rc, rp = _reading(child.claim, topic), _reading(parent.claim, topic)
+    if "vague" in (child.claim.hedge, parent.claim.hedge) or parent.claim.hedge in _CEILINGS:
+        return None
+    if not _above(rc.hard, rp.hard):
+        return None
+    return Verdict(
+        "high",
+        "part_exceeds_whole",
+        f"{child.claim.surface!r} {child.claim.metric} ({_who(child)}) exceeds {parent.claim.surface!r} "
+        f"{parent.claim.metric} ({_who(parent)}), of which it is a part.",
+    )
+
+
+def _ancestors(metric: str, topic: TopicConfig) -> list[str]:
+    chain: list[str] = []
+    parent = topic.metrics[metric].parent if metric in topic.metrics else None
+    while parent and parent not in chain:
+        chain.append(parent)
+        parent = topic.metrics[parent].parent
+    return chain
+
+
+def compare(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict | None:
+    """The verdict on one pair, or None when they do not contradict (or cannot be compared)."""
+    a, b = new.claim, old.claim
+    if OTHER_METRIC in (a.metric, b.metric) or a.metric not in topic.metrics or b.metric not in topic.metrics:
+        return None
+    if "ratio" in (a.hedge, b.hedge) or a.modality != b.modality:
+        return None  # an unresolved share, or a pledge against a delivery: not comparable
+    if a.role != b.role and "unspecified" not in (a.role, b.role):
+        return None
+    if a.metric == b.metric:
+        if cluster_key(a) == cluster_key(b):
+            return None  # the same figure re-reported
+        return _same_metric(new, old, topic)
+    if b.metric in _ancestors(a.metric, topic):
+        return _part_whole(new, old, topic)
+    if a.metric in _ancestors(b.metric, topic):
+        return _part_whole(old, new, topic)
+    return None
+
+
+def _order(s: SourcedClaim) -> tuple[str, str, int]:
+    return (s.published_at.isoformat() if s.published_at else "", s.claim.article_id, s.claim.char_start)
+
+
+def find_contradictions(
+    new: Sequence[SourcedClaim], stored: Sequence[SourcedClaim], topic: TopicConfig
+) -> list[Contradiction]:
+    """Contradictions the new claims raise against stored claims and against each other.
+
+    New claims are taken in publication order, each compared with everything
+    before it.  Of several re-reports of one figure, the pair is linked to the
+    one in the same article, else the most recent.
+    """
+    seen: list[SourcedClaim] = list(stored)
+    chosen: dict[str, tuple[tuple[int, str], Contradiction]] = {}
+    for item in sorted(new, key=_order):
+        for other in seen:
+            verdict = compare(item, other, topic)
+            if verdict is None:
+                continue
+            cid = contradiction_id(topic.name, item.claim, other.claim)
+            preference = (
+                0 if other.claim.article_id == item.claim.article_id else 1,
+                "" if other.published_at is None else _invert(other.published_at.isoformat()),
+            )
+            found = Contradiction(
+                contradiction_id=cid,
+                claim_id=item.claim.claim_id,
+                other_claim_id=other.claim.claim_id,
+                topic=topic.name,
+                metric=item.claim.metric,
+                severity=verdict.severity,  # type: ignore[arg-type]
+                rule=verdict.rule,
+                reason=verdict.reason,
+            )
+            if cid not in chosen or preference < chosen[cid][0]:
+                chosen[cid] = (preference, found)
+        seen.append(item)
+    return [c for _, c in sorted(chosen.values(), key=lambda v: v[1].contradiction_id)]
+
+
+def _invert(text: str) -> str:
+    """Sort key that puts later ISO timestamps first."""
+    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)

@@ -1,0 +1,82 @@
+"""Alerts to a real HTTP webhook on 127.0.0.1 through Apprise's json:// plugin."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.alerts import AlertDeliveryError, build_alert, deliver
+from pipeline.config import AlertRoute
+from pipeline.records import Alert, Contradiction, SourcedClaim, stable_id
+from tests.integration.helpers import webhook_receiver
+from tests.unit.factories import make_article, make_claim
+
+
+def _alert(url: str) -> Alert:
+    a1, a2 = make_article(1), make_article(2)
+    old = SourcedClaim(make_claim(a1), a1.url, "Yonhap", a1.published_at)
+    new = SourcedClaim(
+        make_claim(
+            a2,
+            stated_low=None,
+            stated_high=12000,
+            value_low=0,
+            value_high=12000,
+            hedge="up_to",
+            surface="up to 12,000",
+            sentence='Up to 12,000 troops, "Zelensky" said — <b>ünïcode</b>.',
+            attributed_to="Volodymyr Zelensky",
+        ),
+        a2.url,
+        "Fox News",
+        datetime(2025, 11, 14, 9, 0, tzinfo=UTC),
+    )
+    x = Contradiction(
+        contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
+        claim_id=new.claim.claim_id,
+        other_claim_id=old.claim.claim_id,
+        topic="kursk",
+        metric="troops_deployed",
+        severity="medium",
+        rule="disjoint_intervals",
+        reason="intervals do not overlap",
+    )
+    return build_alert(x, new, old, AlertRoute(url=url))
+
+
+def test_webhook_receives_the_alert_payload_once(tmp_path: Path) -> None:
+    with webhook_receiver() as hook:
+        alert = _alert(hook.url)
+        deliver(alert, tmp_path)
+        bodies = hook.json_bodies()
+    assert len(bodies) == 1
+    envelope = bodies[0]
+    assert envelope["type"] == "warning" and "troops_deployed" in envelope["title"]
+    payload = json.loads(envelope["message"])
+    assert payload == alert.payload
+    assert payload["topic"] == "kursk" and payload["metric"] == "troops_deployed"
+    assert payload["new_claim"]["surface"] == "up to 12,000"
+    assert payload["contradicts"][0]["surface"] == "about 14,000"
+    assert payload["new_claim"]["sentence"] == 'Up to 12,000 troops, "Zelensky" said — <b>ünïcode</b>.'
+
+
+def test_webhook_down_raises_and_records_nothing(tmp_path: Path) -> None:
+    with webhook_receiver() as hook:
+        hook.status = 503
+        alert = _alert(hook.url)
+        with pytest.raises(AlertDeliveryError) as info:
+            deliver(alert, tmp_path)
+        assert hook.bodies == []
+    message = str(info.value)
+    assert "127.0.0.1" in message and "/hook" not in message
+
+
+def test_webhook_url_with_environment_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with webhook_receiver() as hook:
+        port = hook.url.split(":")[2].split("/")[0]
+        monkeypatch.setenv("CLAIMWATCH_TEST_HOOK_PATH", "hook")
+        deliver(_alert(f"json://127.0.0.1:{port}/${{CLAIMWATCH_TEST_HOOK_PATH}}"), tmp_path)
+        assert len(hook.bodies) == 1

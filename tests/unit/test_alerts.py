@@ -1,0 +1,307 @@
+"""Alert routing, payload, plain-text rendering and the file / Apprise delivery paths."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.alerts import (
+    AlertDeliveryError,
+    build_alert,
+    deliver,
+    render_message,
+    route_label,
+    routes_for,
+)
+from pipeline.config import AlertRoute
+from pipeline.records import Alert, Contradiction, Severity, SourcedClaim, stable_id
+from tests.unit.factories import make_article, make_claim
+
+CLAIM_KEYS = {
+    "claim_id",
+    "value_low",
+    "value_high",
+    "stated_low",
+    "stated_high",
+    "hedge",
+    "surface",
+    "sentence",
+    "attributed_to",
+    "relayed_by",
+    "refers_to",
+    "unverified",
+    "modality",
+    "role",
+    "url",
+    "outlet",
+    "published_at",
+}
+
+
+def _pair(**new_overrides: object) -> tuple[SourcedClaim, SourcedClaim]:
+    old_article = make_article(1)
+    new_article = make_article(2)
+    old = SourcedClaim(
+        claim=make_claim(old_article),
+        url=old_article.url,
+        outlet="Yonhap",
+        published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC),
+    )
+    new_claim = make_claim(
+        new_article,
+        stated_low=None,
+        stated_high=12000,
+        value_low=0,
+        value_high=12000,
+        hedge="up_to",
+        surface="up to 12,000",
+        sentence="Up to 12,000 North Korean troops are in Kursk, Zelensky said.",
+        attributed_to="Volodymyr Zelensky",
+        relayed_by="Reuters",
+    )
+    new_claim = replace(new_claim, **new_overrides)  # type: ignore[arg-type]
+    new = SourcedClaim(claim=new_claim, url=new_article.url, outlet="Fox News", published_at=new_article.published_at)
+    return new, old
+
+
+def _contradiction(new: SourcedClaim, old: SourcedClaim, severity: Severity = "low") -> Contradiction:
+    return Contradiction(
+        contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
+        claim_id=new.claim.claim_id,
+        other_claim_id=old.claim.claim_id,
+        topic="kursk",
+        metric="troops_deployed",
+        severity=severity,
+        rule="disjoint_intervals",
+        reason="[0, 12000] and [11200, 16800] barely overlap",
+    )
+
+
+def _alert(url: str = "file:alerts.jsonl", severity: Severity = "low", **new_overrides: object) -> Alert:
+    new, old = _pair(**new_overrides)
+    return build_alert(_contradiction(new, old, severity), new, old, AlertRoute(url=url, min_severity="note"))
+
+
+# --- routing -------------------------------------------------------------------------------
+
+
+def test_routes_for_keeps_routes_whose_threshold_is_at_or_below_the_severity() -> None:
+    note = AlertRoute(url="file:note.jsonl", min_severity="note")
+    low = AlertRoute(url="file:low.jsonl", min_severity="low")
+    high = AlertRoute(url="file:high.jsonl", min_severity="high")
+    routes = [note, low, high]
+    assert routes_for("note", routes) == [note]
+    assert routes_for("low", routes) == [note, low]
+    assert routes_for("medium", routes) == [note, low]
+    assert routes_for("high", routes) == [note, low, high]
+    assert routes_for("high", []) == []
+
+
+def test_a_note_is_not_routed_to_default_routes() -> None:
+    assert routes_for("note", [AlertRoute(url="file:a.jsonl")]) == []
+
+
+# --- build_alert ---------------------------------------------------------------------------
+
+
+def test_alert_id_derives_from_contradiction_and_route() -> None:
+    new, old = _pair()
+    x = _contradiction(new, old)
+    route_a, route_b = AlertRoute(url="file:a.jsonl"), AlertRoute(url="file:b.jsonl")
+    first, again = build_alert(x, new, old, route_a), build_alert(x, new, old, route_a)
+    other_route = build_alert(x, new, old, route_b)
+    assert first == again
+    assert first.alert_id == stable_id(x.contradiction_id, route_a.url)
+    assert other_route.alert_id != first.alert_id
+    assert (first.contradiction_id, first.topic, first.metric, first.severity, first.route_url) == (
+        x.contradiction_id,
+        "kursk",
+        "troops_deployed",
+        "low",
+        "file:a.jsonl",
+    )
+
+
+def test_payload_has_every_field_and_survives_a_json_round_trip() -> None:
+    alert = _alert()
+    p = alert.payload
+    assert set(p) == {
+        "alert_id",
+        "topic",
+        "metric",
+        "severity",
+        "rule",
+        "reason",
+        "contradiction_id",
+        "new_claim",
+        "contradicts",
+        "summary",
+    }
+    assert set(p["new_claim"]) == CLAIM_KEYS
+    assert len(p["contradicts"]) == 1 and set(p["contradicts"][0]) == CLAIM_KEYS
+    assert json.loads(json.dumps(p)) == p  # plain JSON types only, no datetimes
+    assert p["new_claim"]["published_at"] == "2025-11-03T00:00:00+00:00"
+    assert p["contradicts"][0]["published_at"] == "2025-11-02T08:30:00+00:00"
+    assert p["new_claim"]["surface"] == "up to 12,000" and p["contradicts"][0]["surface"] == "about 14,000"
+    assert p["new_claim"]["url"] == "https://news.example/2"
+
+
+def test_summary_is_one_line_naming_both_figures_and_sources() -> None:
+    summary = _alert(sentence="line one\nline two").payload["summary"]
+    assert summary == (
+        "troops_deployed: 'up to 12,000' (Volodymyr Zelensky via Reuters, Fox News, 2025-11-03) "
+        "contradicts 'about 14,000' (Seoul, Yonhap, 2025-11-02) [low]"
+    )
+
+
+def test_missing_published_date_is_none_in_the_payload() -> None:
+    new, old = _pair()
+    old = replace(old, published_at=None, outlet=None)
+    alert = build_alert(_contradiction(new, old), new, old, AlertRoute(url="file:a.jsonl"))
+    assert alert.payload["contradicts"][0]["published_at"] is None
+    assert "(Seoul, date unknown)" in alert.payload["summary"]
+
+
+# --- render_message ------------------------------------------------------------------------
+
+
+def test_message_says_what_contradicts_what_who_when_and_where() -> None:
+    title, body = render_message(_alert(severity="medium"))
+    assert "troops_deployed" in title and "medium" in title and "\n" not in title
+    for text in (
+        "up to 12,000",
+        "about 14,000",
+        "Volodymyr Zelensky",
+        "Reuters",
+        "Seoul",
+        "Fox News",
+        "Yonhap",
+        "https://news.example/2",
+        "https://news.example/1",
+        "2025-11-02T08:30:00+00:00",
+        "Up to 12,000 North Korean troops are in Kursk, Zelensky said.",
+        "Severity: medium",
+        "disjoint_intervals",
+    ):
+        assert text in body, text
+    assert body.index("up to 12,000") < body.index("Contradicts") < body.index("about 14,000")
+
+
+def test_message_is_plain_text_with_control_characters_stripped() -> None:
+    hostile = (
+        "<script>alert(1)</script> **bold** [x](https://evil.example)\x1b[31mred\x07\u202eevil\u200b\r\nFAKE: line"
+    )
+    title, body = render_message(_alert(sentence=hostile, attributed_to="Ministry\x00\x1b]0;pwned\x07"))
+    for ch in ("\x1b", "\x07", "\x00", "\u202e", "\u200b", "\r"):
+        assert ch not in body and ch not in title
+    # Left as literal text (no HTML escaping, no Markdown): Apprise escapes per channel.
+    assert "<script>alert(1)</script> **bold** [x](https://evil.example)" in body
+    # An injected newline cannot start a line of its own that looks like ours.
+    assert not any(line.startswith("FAKE:") for line in body.splitlines())
+    assert "Said by: Ministry]0;pwned" in body
+
+
+def test_long_quotes_are_capped() -> None:
+    _, body = render_message(_alert(sentence="x" * 5000))
+    quote = next(line for line in body.splitlines() if "Quote:" in line)
+    assert 400 < len(quote) < 600 and quote.rstrip('"').endswith("…")
+
+
+def test_non_http_links_are_withheld() -> None:
+    new, old = _pair()
+    new = replace(new, url="javascript:alert(1)")
+    _, body = render_message(build_alert(_contradiction(new, old), new, old, AlertRoute(url="file:a")))
+    assert "javascript:" not in body and "withheld" in body
+
+
+def test_message_renders_from_a_payload_read_back_from_json() -> None:
+    alert = _alert()
+    stored = replace(alert, payload=json.loads(json.dumps(alert.payload, sort_keys=True)))
+    assert render_message(stored) == render_message(alert)
+
+
+# --- file route ----------------------------------------------------------------------------
+
+
+def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path: Path) -> None:
+    alert = _alert(url="file:out/nested/alerts.jsonl")
+    deliver(alert, tmp_path)
+    target = tmp_path / "out" / "nested" / "alerts.jsonl"
+    assert target.read_text(encoding="utf-8").splitlines() == [json.dumps(alert.payload, sort_keys=True)]
+    second = _alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode")
+    deliver(second, tmp_path)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and [json.loads(x) for x in lines] == [alert.payload, second.payload]
+    assert "ünïcode" in lines[1]  # ensure_ascii=False
+
+
+def test_file_route_with_an_absolute_url(tmp_path: Path) -> None:
+    target = tmp_path / "abs" / "alerts.jsonl"
+    deliver(_alert(url=f"file://{target}"), tmp_path / "unused")
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_unicode_line_separators_in_a_quote_do_not_split_the_line(tmp_path: Path) -> None:
+    alert = _alert(sentence="before\u2028after\u2029end\x85!")
+    deliver(alert, tmp_path)
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and json.loads(lines[0]) == alert.payload
+
+
+def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
+    alerts = [_alert(sentence=f"{n} " + "y" * 20_000) for n in range(16)]
+    threads = [threading.Thread(target=deliver, args=(a, tmp_path)) for a in alerts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(x)["new_claim"]["sentence"] for x in lines) == sorted(
+        a.payload["new_claim"]["sentence"] for a in alerts
+    )
+
+
+def test_unwritable_file_route_raises_with_the_path(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("a file, not a directory", encoding="utf-8")
+    with pytest.raises(AlertDeliveryError, match="blocker"):
+        deliver(_alert(url="file:blocker/alerts.jsonl"), tmp_path)
+
+
+# --- Apprise routes ------------------------------------------------------------------------
+
+
+def test_missing_environment_variable_names_it_and_no_other_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLAIMWATCH_TEST_ABSENT", raising=False)
+    monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
+    alert = _alert(url="json://${CLAIMWATCH_TEST_TOKEN}@hooks.example/${CLAIMWATCH_TEST_ABSENT}")
+    with pytest.raises(AlertDeliveryError, match="CLAIMWATCH_TEST_ABSENT") as info:
+        deliver(alert, tmp_path)
+    assert "s3cr3t-value" not in str(info.value) and "CLAIMWATCH_TEST_TOKEN" not in str(info.value)
+
+
+def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
+    alert = _alert(url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
+    with pytest.raises(AlertDeliveryError, match="invalid alert route") as info:
+        deliver(alert, tmp_path)
+    message = str(info.value)
+    assert "nosuchservice" in message and "s3cr3t-value" not in message and "example.org" not in message
+
+
+def test_plain_https_url_gets_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(AlertDeliveryError, match="json://"):
+        deliver(_alert(url="https://hooks.example/abc"), tmp_path)
+
+
+def test_route_label_shows_scheme_and_host_only() -> None:
+    assert route_label("json://user:pw@127.0.0.1:8080/hook?x=1") == "json://127.0.0.1:8080"
+    assert route_label("mailto://me:pw@gmail.com") == "mailto://gmail.com"
+    assert route_label("tgram://123456:ABCDEF/987") == "tgram://***"
+    assert route_label("discord://12345/token") == "discord://***"
