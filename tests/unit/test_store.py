@@ -138,7 +138,7 @@ def test_replace_claims_keeps_surviving_ids_and_drops_vanished(db_path: Path) ->
     with store.open_store(db_path) as con:
         store.load_batch(con, store.Batch("kursk", [article], old), "r1")
         store.record_check(con, "kursk", [old[0].claim_id], [], [], "r2")
-        new = [make_claim(article, start=5, extractor_version="test-2"), make_claim(article, start=80)]
+        new = [make_claim(article, start=s, extractor_version="test-2") for s in (5, 80)]
         store.replace_claims(con, "kursk", {article.article_id: new}, "reprocess")
         rows = con.execute(
             "SELECT claim_id, extractor_version, checked_at IS NOT NULL FROM claims ORDER BY char_start"

@@ -1,0 +1,90 @@
+"""Contradiction rules: comparability first, then intervals, severities, clusters of re-reports."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pipeline.config import TopicConfig
+from pipeline.contradictions import compare, find_contradictions
+from pipeline.evaluation import evaluate
+from pipeline.records import SourcedClaim
+from tests.unit.factories import make_article, make_claim
+
+
+def _sourced(n: int, day: int = 14, **claim: object) -> SourcedClaim:
+    article = make_article(n, published_at=datetime(2025, 11, day, tzinfo=UTC))
+    c = make_claim(article, **claim)
+    return SourcedClaim(c, article.url, f"Outlet {n}", article.published_at)
+
+
+ABOUT_14K = {"surface": "about 14,000"}
+UP_TO_12K = {"stated_low": 12000, "stated_high": 12000, "hedge": "up_to", "surface": "up to 12,000"}
+
+
+def test_ceiling_below_an_estimate_is_a_low_contradiction(kursk_topic: TopicConfig) -> None:
+    verdict = compare(_sourced(2, **UP_TO_12K), _sourced(1, **ABOUT_14K), kursk_topic)
+    assert verdict is not None and (verdict.severity, verdict.rule) == ("low", "ceiling_below_estimate")
+    assert "up to 12,000" in verdict.reason and "about 14,000" in verdict.reason
+
+
+def test_far_apart_figures_are_a_hard_conflict(kursk_topic: TopicConfig) -> None:
+    killed = {"metric": "troops_killed", "role": "unspecified", "hedge": "about", "stated_low": 3000, "stated_high": 3000}
+    more = {**killed, "hedge": "more_than", "stated_low": 6000, "stated_high": 6000, "surface": "more than 6,000"}
+    verdict = compare(_sourced(2, **killed), _sourced(1, **more), kursk_topic)
+    assert verdict is not None and verdict.rule == "hard_conflict" and verdict.severity in ("low", "medium")
+
+
+def test_not_comparable_pairs(kursk_topic: TopicConfig) -> None:
+    about = _sourced(1, **ABOUT_14K)
+    security = _sourced(2, stated_low=10000, stated_high=10000, role="security", surface="about 10,000")
+    planned = _sourced(3, **UP_TO_12K, modality="planned")
+    vague = _sourced(4, hedge="vague", stated_low=None, stated_high=None, value_low=1000, value_high=100000)
+    rereport = _sourced(5, **ABOUT_14K)
+    share = _sourced(6, metric="other", hedge="ratio", stated_low=0.6667, stated_high=0.6667)
+    for other in (security, planned, vague, rereport, share):
+        assert compare(other, about, kursk_topic) is None, other.claim
+
+
+def test_part_within_whole_is_fine_but_part_above_whole_is_high(kursk_topic: TopicConfig) -> None:
+    engineers = _sourced(1, metric="engineers_deployed", role="engineering", hedge="exact", stated_low=6000,
+                         stated_high=6000)  # fmt: skip
+    deminers = _sourced(2, metric="deminers_deployed", role="engineering", hedge="exact", stated_low=1000,
+                        stated_high=1000)  # fmt: skip
+    assert compare(deminers, engineers, kursk_topic) is None
+    too_many = replace(deminers, claim=replace(deminers.claim, stated_low=9000, stated_high=9000))
+    verdict = compare(too_many, engineers, kursk_topic)
+    assert verdict is not None and (verdict.rule, verdict.severity) == ("part_exceeds_whole", "high")
+
+
+def test_a_cumulative_count_that_grows_later_is_an_update(kursk_topic: TopicConfig) -> None:
+    earlier = _sourced(1, day=1, stated_low=11000, stated_high=11000, hedge="exact", surface="11,000",
+                       period_start=date(2024, 12, 1), period_end=date(2024, 12, 31))  # fmt: skip
+    later = _sourced(2, day=14, **ABOUT_14K, period_start=date(2025, 11, 1), period_end=date(2025, 11, 14))
+    assert compare(later, earlier, kursk_topic) is None
+    # The same figures the other way round: the count fell, which a cumulative metric cannot do.
+    fell = compare(replace(earlier, claim=replace(earlier.claim, period_end=date(2026, 1, 31))), later, kursk_topic)
+    assert fell is not None and fell.rule == "cumulative_regression"
+
+
+def test_re_reports_of_one_figure_raise_one_contradiction_linked_in_the_same_article(
+    kursk_topic: TopicConfig,
+) -> None:
+    stored = [_sourced(1, **ABOUT_14K), _sourced(2, **ABOUT_14K)]
+    article = make_article(3, published_at=datetime(2025, 11, 14, tzinfo=UTC))
+    same_article_14k = make_claim(article, start=0, **ABOUT_14K)
+    ceiling = make_claim(article, start=50, **UP_TO_12K)
+    new = [SourcedClaim(c, article.url, "Outlet 3", article.published_at) for c in (same_article_14k, ceiling)]
+    found = find_contradictions(new, stored, kursk_topic)
+    assert len(found) == 1
+    assert {found[0].claim_id, found[0].other_claim_id} == {ceiling.claim_id, same_article_14k.claim_id}
+    # A later run with yet another re-report maps to the same contradiction id: no second alert.
+    again = find_contradictions([_sourced(4, **ABOUT_14K)], [*stored, *new], kursk_topic)
+    assert [x.contradiction_id for x in again] in ([], [found[0].contradiction_id])
+
+
+def test_seed_corpus_contradictions_match_the_labels(eval_seeds_dir: Path, kursk_topic: TopicConfig) -> None:
+    report = evaluate(eval_seeds_dir, eval_seeds_dir / "labels.json", kursk_topic)
+    assert report.contradiction_recall == 1.0 and report.contradiction_precision == 1.0, report.wrong_contradictions
+    assert report.non_contradictions_flagged == 0
