@@ -11,8 +11,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-COLUMNS = ["severity", "metric", "new_surface", "new_source", "new_outlet", "other_surface", "other_source",
-           "other_outlet", "reason"]
+COLUMNS = [
+    "severity",
+    "metric",
+    "new_surface",
+    "new_source",
+    "new_outlet",
+    "other_surface",
+    "other_source",
+    "other_outlet",
+    "reason",
+]
 
 
 def render_disagreements(rows: Sequence[Sequence[Any]], note: str = "") -> str:

@@ -24,6 +24,11 @@ class ClaimwatchPlugin(AirflowPlugin):
     name = "claimwatch"
     fastapi_apps = [{"app": create_app(_snapshot), "url_prefix": "/claimwatch", "name": "claimwatch"}]
     external_views = [
-        {"name": "Disagreements", "href": "/claimwatch/", "destination": "nav", "category": "browse",
-         "url_route": "claimwatch"}
+        {
+            "name": "Disagreements",
+            "href": "/claimwatch/",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": "claimwatch",
+        }
     ]

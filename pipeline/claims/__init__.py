@@ -37,6 +37,7 @@ _BIO = re.compile(
 )
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _QUOTES = re.compile(r"[\"“”]")
+_MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +73,9 @@ def sentences_of(text: str) -> list[Sentence]:
             continue
         seen.add(key)
         headline = not _TERMINAL.search(paragraph) and len(paragraph.split()) <= 25
+        if not _MAYBE_SEVERAL.search(paragraph.rstrip()):
+            out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))  # one sentence: skip pysbd
+            continue
         for index, span in enumerate(segmenter.segment(paragraph)):
             out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
     return out

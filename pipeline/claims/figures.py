@@ -219,8 +219,8 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
             return None
         first = m.start(f"{key}1")
         if key == "r" and (
-            _skip_number(sentence, first, m.end(f"{key}1"), m.group(f"{key}1"), low)
-            or (low < 1800 <= high and "," not in m.group(0))
+            _skip_number(sentence, first, m.end(f"{key}2"), m.group(f"{key}1"), low)
+            or (1800 <= high <= 2100 and "," not in m.group(0))
         ):
             return None  # 2024-2025, 1950-53 and the like are periods
         percent = bool(m.groupdict().get(f"{key}p2") or m.groupdict().get(f"{key}p") or m.groupdict().get(f"{key}p1"))

@@ -30,7 +30,13 @@ def test_ceiling_below_an_estimate_is_a_low_contradiction(kursk_topic: TopicConf
 
 
 def test_far_apart_figures_are_a_hard_conflict(kursk_topic: TopicConfig) -> None:
-    killed = {"metric": "troops_killed", "role": "unspecified", "hedge": "about", "stated_low": 3000, "stated_high": 3000}
+    killed = {
+        "metric": "troops_killed",
+        "role": "unspecified",
+        "hedge": "about",
+        "stated_low": 3000,
+        "stated_high": 3000,
+    }
     more = {**killed, "hedge": "more_than", "stated_low": 6000, "stated_high": 6000, "surface": "more than 6,000"}
     verdict = compare(_sourced(2, **killed), _sourced(1, **more), kursk_topic)
     assert verdict is not None and verdict.rule == "hard_conflict" and verdict.severity in ("low", "medium")

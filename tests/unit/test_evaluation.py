@@ -38,7 +38,8 @@ def test_attribution_matching(predicted: str | None, label: str, ok: bool) -> No
 
 def _label(**kw: object) -> LabelledClaim:
     base = {"claim_id": "x#1", "article_id": "x", "metric": "troops_deployed", "hedge": "about",
-            "stated_low": 14000.0, "stated_high": 14000.0, "surface": "about 14,000", "attributed_to": None}  # fmt: skip
+            "stated_low": 14000.0, "stated_high": 14000.0, "surface": "about 14,000",
+            "attributed_to": None}  # fmt: skip
     return LabelledClaim(**{**base, **kw})  # type: ignore[arg-type]
 
 

@@ -190,7 +190,9 @@ def test_unverified_flags_match_the_seed_labels(eval_seeds_dir: Path, kursk_topi
     labels, _, _ = load_labels(eval_seeds_dir / "labels.json")
     compared = 0
     for article in load_corpus(eval_seeds_dir):
-        matched = _match(extract_claims(article, kursk_topic), [x for x in labels if x.article_id == article.article_id])
+        matched = _match(
+            extract_claims(article, kursk_topic), [x for x in labels if x.article_id == article.article_id]
+        )
         for label_id, claim in matched.items():
             assert claim.unverified == expected[label_id], (label_id, claim.surface)
             compared += 1

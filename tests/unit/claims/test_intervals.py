@@ -7,7 +7,9 @@ import pytest
 from pipeline.claims.intervals import disjoint, gap, granularity, read_figure
 
 
-@pytest.mark.parametrize(("n", "g"), [(14_000, 1_000), (200_000, 100_000), (37, 1), (6_500_000, 500_000), (5_000, 5_000)])
+@pytest.mark.parametrize(
+    ("n", "g"), [(14_000, 1_000), (200_000, 100_000), (37, 1), (6_500_000, 500_000), (5_000, 5_000)]
+)
 def test_granularity(n: float, g: float) -> None:
     assert granularity(n) == g
 
