@@ -101,7 +101,8 @@ def run_dag(dag_id: str, conf: Mapping[str, Any]) -> DagOutcome:
     """Run one DAG to completion with ``dag.test()`` and collect its failures."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])))
+    with _logs_to_stderr():
+        bag = DagBag(dag_folder=str(Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])))
     if bag.import_errors:
         errors = "; ".join(f"{k}: {v.strip().splitlines()[-1]}" for k, v in bag.import_errors.items())
         raise RuntimeError(f"DAG files failed to import: {errors}")
@@ -167,7 +168,8 @@ def _error_ledger(run_id: str) -> dict[tuple[str, int], str]:
 
 def run_pipeline(topic_file: Path, db: Path, settings: Settings) -> list[DagOutcome]:
     """Ingest, then check for contradictions and alert: what one scheduled hour does."""
-    prepare_airflow(settings)
+    with _logs_to_stderr():
+        prepare_airflow(settings)
     conf = {"topic_file": str(topic_file.resolve()), "db": str(db.resolve())}
     outcomes = [run_dag(INGEST_DAG_ID, conf)]
     if outcomes[0].ok:

@@ -89,7 +89,10 @@ class Discourse:
             for source in reversed(self.sources):
                 if re.search(rf"\b{re.escape(head)}", source, re.IGNORECASE):
                     return source
-            return None
+            if head in ("official", "source"):
+                return None  # "those officials" without officials named before: do not guess
+            bodies = [s for s in self.sources if _NON_PERSON.search(s) and not _TITLE.search(s)]
+            return bodies[-1] if bodies else None
         return None
 
 

@@ -198,6 +198,8 @@ def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) ->
             return True
     elif raw.lower() in ("one", "a"):
         return True  # the pronoun "one", not a count
+    elif value <= 10 and re.search(r"\b(?:the|these|those|both|its|their|all)\s*$", before, re.IGNORECASE):
+        return True  # "the two countries" refers back, it does not report a figure
     return False
 
 

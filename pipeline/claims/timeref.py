@@ -23,7 +23,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, rx in (
         ("quarter", r"\b(?P<prep>by|in|during|as of)?\s*(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)"
          r"\s+quarter\s+of\s+(?P<y>(?:19|20)\d{2})\b"),
-        ("since", rf"\bsince\s+(?:(?P<m>{_MONTH})\s+)?(?P<y>(?:19|20)\d{{2}})\b"),
+        ("since", rf"\bsince\s+(?:the\s+(?:start|beginning|end|middle|spring|summer|autumn|fall|winter)\s+of\s+)?"
+                  rf"(?:(?P<m>{_MONTH})\s+)?(?P<y>(?:19|20)\d{{2}})\b"),
         ("day", rf"\b(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?\s+(?P<y>(?:19|20)\d{{2}})\b"),
         ("month_year", rf"\b(?:(?P<part>early|mid|late)[\s-]+)?(?P<m>{_MONTH})\s+(?P<y>(?:19|20)\d{{2}})\b"),
         ("mid_year", r"\b(?:by\s+)?(?:the\s+)?(?:middle\s+of\s+the\s+year|mid-year|midyear)\b"),

@@ -16,6 +16,7 @@ PUBLISHED = date(2025, 11, 14)
     [
         ("sent 14,000 troops last year", "2024", date(2024, 1, 1), date(2024, 12, 31)),
         ("supplied shells since 2023", "2023/2025-11-14", date(2023, 1, 1), PUBLISHED),
+        ("shipped since the summer of 2023", "2023/2025-11-14", date(2023, 1, 1), PUBLISHED),
         ("Shoigu said in June that", "2025-06", date(2025, 6, 1), date(2025, 6, 30)),
         ("Seoul said in December that", "2024-12", date(2024, 12, 1), date(2024, 12, 31)),
         ("reported earlier this month", "2025-11", date(2025, 11, 1), PUBLISHED),
