@@ -201,32 +201,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
             con.execute(
                 "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
                 " ON CONFLICT DO NOTHING",
-                [
-                    c.claim_id,
-                    c.article_id,
-                    c.topic,
-                    c.metric,
-                    c.stated_low,
-                    c.stated_high,
-                    c.value_low,
-                    c.value_high,
-                    c.hedge,
-                    c.surface,
-                    c.sentence,
-                    c.char_start,
-                    c.char_end,
-                    c.attributed_to,
-                    c.relayed_by,
-                    c.refers_to,
-                    c.period_start,
-                    c.period_end,
-                    c.unverified,
-                    c.modality,
-                    c.role,
-                    c.extractor_version,
-                    run_id,
-                    now,
-                ],
+                _claim_row(c, run_id, now),
             )
         for s in batch.skipped:
             _mark_seen(con, batch.topic, s.url, s.outcome, s.article_id, now, run_id)
@@ -247,6 +222,15 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
         con.execute("ROLLBACK")
         raise
     return LoadResult(len(kept), len(claims), len(dropped), len(batch.skipped))
+
+
+def _claim_row(c: Claim, run_id: str, now: datetime) -> list[Any]:
+    """Column values of one ``claims`` row (``checked_at`` is set later, by ``record_check``)."""
+    return [
+        c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low, c.value_high,
+        c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to, c.relayed_by, c.refers_to,
+        c.period_start, c.period_end, c.unverified, c.modality, c.role, c.extractor_version, run_id, now,
+    ]  # fmt: skip
 
 
 def _mark_seen(
@@ -425,32 +409,7 @@ def replace_claims(
                     " period_end = excluded.period_end, unverified = excluded.unverified,"
                     " modality = excluded.modality, role = excluded.role,"
                     " extractor_version = excluded.extractor_version, run_id = excluded.run_id",
-                    [
-                        c.claim_id,
-                        c.article_id,
-                        c.topic,
-                        c.metric,
-                        c.stated_low,
-                        c.stated_high,
-                        c.value_low,
-                        c.value_high,
-                        c.hedge,
-                        c.surface,
-                        c.sentence,
-                        c.char_start,
-                        c.char_end,
-                        c.attributed_to,
-                        c.relayed_by,
-                        c.refers_to,
-                        c.period_start,
-                        c.period_end,
-                        c.unverified,
-                        c.modality,
-                        c.role,
-                        c.extractor_version,
-                        run_id,
-                        now,
-                    ],
+                    _claim_row(c, run_id, now),
                 )
         con.execute("COMMIT")
     except BaseException:
