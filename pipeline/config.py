@@ -36,10 +36,14 @@ class FeedSpec(_Strict):
 
 
 class MetricSpec(_Strict):
+    """``cues`` name what a figure counts; ``context``, when set, names the event that must be in the
+    sentence too ("residents" count as displaced only where they fled or were displaced)."""
+
     description: str
     unit: str
     cumulative: bool
     cues: Annotated[list[str], Field(min_length=1)]
+    context: list[str] = []
     parent: str | None = None
     tolerance: Annotated[float, Field(ge=0, le=1)] = 0.10
     role: str = "unspecified"
@@ -86,6 +90,8 @@ class TopicConfig(_Strict):
     metrics: Annotated[dict[str, MetricSpec], Field(min_length=1)]
     alerts: list[AlertRoute] = []
     fetch: FetchSpec = FetchSpec()
+    # Words in a counted noun phrase that put it in another population ("Russian engineering troops").
+    other_populations: list[str] = []
 
     @model_validator(mode="after")
     def _parents_exist(self) -> TopicConfig:

@@ -32,7 +32,9 @@ _FURNITURE = re.compile(
 )
 _BIO = re.compile(
     r"\b(?:joined\s+the|began\s+(?:his|her|their)\s+(?:journalism\s+)?career|graduat(?:ed|ing)\s+from|"
-    r"is\s+(?:the|a|an)\s+[\w\s-]{0,40}(?:editor|correspondent|reporter|writer|columnist)\b)",
+    r"is\s+(?:the|a|an)\s+[\w\s'’-]{0,40}(?:editor|correspondent|reporter|writer|columnist)\b|"
+    r"has\s+(?:covered|reported\s+(?:on|from)|written\s+(?:about|on))\b|^\s*(?:additional\s+)?reporting\s+by\b|"
+    r"contributed\s+(?:reporting|to\s+this\s+report)|^\s*editing\s+by\b)",
     re.IGNORECASE,
 )
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
@@ -124,7 +126,7 @@ def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
             for figure, metric in zip(figures, metrics, strict=True):
-                if not clause_start <= figure.number_start < clause_end:
+                if not clause_start <= figure.number_start < clause_end or (figure.weak and metric == OTHER_METRIC):
                     continue
                 attribution = attribute(clause, figure.number_start - clause_start, discourse)
                 source = attribution.source if attribution else speaker
@@ -171,11 +173,13 @@ def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue) -> list
             nxt = next((f for f in figures[i + 1 :]), None)
             if nxt is not None:
                 end = nxt.end
-        out.append(assign_metric(sentence, figure.start, end, limit, catalogue))
+        previous = out[-1] if out else None
+        floor = figures[i - 1].end if i > 0 else 0
+        out.append(assign_metric(sentence, figure.start, end, limit, catalogue, previous, floor))
     # "1000 mine clearance experts and 5000 military engineers": the umbrella noun is the other part.
     for i in range(1, len(figures)):
         between = sentence[figures[i - 1].end : figures[i].start]
-        if " and " in between and not re.search(r"[.;]", between):
+        if re.fullmatch(r"(?:\s+[\w'’-]+){0,5}\s+and\s+", between) and not re.search(r"\bthat\b", between):
             out[i] = complement_sibling(out[i], out[i - 1], catalogue)
             out[i - 1] = complement_sibling(out[i - 1], out[i], catalogue)
     return out

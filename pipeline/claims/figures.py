@@ -74,6 +74,7 @@ _PATTERN = re.compile(
     rf"(?P<between>\bbetween\s+(?P<b1>{_NUMBER})(?P<bp1>{_PERCENT})?\s+and\s+(?P<b2>{_NUMBER})(?P<bp2>{_PERCENT})?)"
     rf"|(?P<fromto>\bfrom\s+(?P<f1>{_DIGITS})(?P<fp1>{_PERCENT})?\s+to\s+(?P<f2>{_DIGITS})(?P<fp2>{_PERCENT})?)"
     rf"|(?P<range>(?<![\w.,-])(?P<r1>{_DIGITS})\s?(?:-|–|—|to)\s?(?P<r2>{_DIGITS})(?P<rp>{_PERCENT})?(?![\w-]))"
+    rf"|(?P<orrange>(?<![\w.,-])(?P<o1>{_NUMBER})\s+or\s+(?P<o2>{_NUMBER})(?P<op>{_PERCENT})?(?![\w-]))"
     rf"|(?P<vague>\b{_VAGUE}\b)"
     rf"|(?P<fraction>\b(?:{_FRACTION})\b)"
     rf"|(?P<number>(?<![\w.,])(?:{_NUMBER})(?P<pct>{_PERCENT})?)",
@@ -106,6 +107,10 @@ _NOT_A_COUNT_AFTER = re.compile(
     r"^(?:\s?(?:°|º|degrees?\b|[FC]\b)|:\d|\s?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT\b|UTC\b|hours?\s+GMT)"
     r"|(?:st|nd|rd|th)\b|\s?(?:years?\s+old|-year-old)|[A-Za-z])"
 )
+_LABEL_BEFORE = re.compile(
+    r"\b(?:Article|Chapter|Section|No\.?|Number|Resolution|Phase|Stage|Rule|Paragraph|Clause|Item|Level|"
+    r"Grade|Page|Vol\.?|Volume|Part|Protocol|Unit|Brigade|Division|Corps|Regiment|Battalion|Route|Highway)\s*$"
+)
 _DESIGNATOR_BEFORE = re.compile(r"(?:[A-Za-z]+[-‐/]?|\d[-‐/])$")
 
 
@@ -123,6 +128,7 @@ class Figure:
     vague_low: float | None = None  # bounds a vague amount implies ([B, 100B) for "thousands")
     vague_high: float | None = None
     percent: bool = False
+    weak: bool = False  # "one ..." counts something only if it names a catalogue metric
 
     def surface(self, sentence: str) -> str:
         return sentence[self.start : self.end]
@@ -196,7 +202,15 @@ def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) ->
             return True  # November 14, 14 November
         if _is_year(value, raw, before, after):
             return True
-    elif raw.lower() in ("one", "a"):
+    if _LABEL_BEFORE.search(before):
+        return True  # Article 4, Phase 2, No. 7: a label, not a count
+    if raw.lower() == "a":
+        return True
+    if raw.lower() == "one" and (
+        re.match(r"^\s*(?:of|another|day|time|way|side|hand|thing|more|[.,;:!?\"”)])", after, re.IGNORECASE)
+        or re.search(r"\b(?:no|any|every|each|this|that|which|the|someone|anyone|every)\s*$", before, re.IGNORECASE)
+        or not after.strip()
+    ):
         return True  # the pronoun "one", not a count
     elif value <= 10 and re.search(r"\b(?:the|these|those|both|its|their|all)\s*$", before, re.IGNORECASE):
         return True  # "the two countries" refers back, it does not report a figure
@@ -214,13 +228,13 @@ def find_figures(sentence: str) -> list[Figure]:
 
 
 def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
-    if m.group("between") or m.group("fromto") or m.group("range"):
-        key = "b" if m.group("between") else "f" if m.group("fromto") else "r"
+    if m.group("between") or m.group("fromto") or m.group("range") or m.group("orrange"):
+        key = "b" if m.group("between") else "f" if m.group("fromto") else "r" if m.group("range") else "o"
         low, high = parse_number(m.group(f"{key}1")), parse_number(m.group(f"{key}2"))
         if low is None or high is None or low > high:
             return None
         first = m.start(f"{key}1")
-        if key == "r" and (
+        if key in ("r", "f", "o") and (
             _skip_number(sentence, first, m.end(f"{key}2"), m.group(f"{key}1"), low)
             or (1800 <= high <= 2100 and "," not in m.group(0))
         ):
@@ -260,4 +274,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return None
     hedge, start = _hedge_before(sentence, m.start())
     kind: FigureKind = "share" if pct else "count"
-    return Figure(start, m.end(), m.start(), kind, hedge, value, value, percent=bool(pct))
+    if pct and hedge == "exact":
+        hedge = "ratio"  # a bare share, like "two-thirds"
+    weak = number_text.lower() == "one"
+    return Figure(start, m.end(), m.start(), kind, hedge, value, value, percent=bool(pct), weak=weak)

@@ -15,11 +15,23 @@ from pipeline.records import OTHER_METRIC
 
 _NP_STOP = re.compile(
     r"^(?:to|in|into|from|were|was|are|is|have|has|had|under|for|by|on|at|with|that|who|which|"
-    r"since|after|before|during|as|than|would|will|could|may|might|being|been|be)$",
+    r"since|after|before|during|as|than|would|will|could|may|might|being|been|be|last|next|this|earlier|later|ago|"
+    r"yesterday|today|when|while|because|so|if|per)$",
     re.IGNORECASE,
 )
 _CLAUSE_END = re.compile(r"[,;:.!?()—–]|\s-\s")
 _HEAD_WORDS = 6
+_SKIP_AFTER_FIGURE = {"of", "them", "those", "these", "the", "more", "additional", "further", "other", "new", "extra"}
+_AUXILIARIES = {"had", "have", "has", "been", "were", "was", "are", "is", "will", "be", "would", "could", "reportedly",
+                "also", "now", "all", "since", "already", "being"}  # fmt: skip
+_MODAL = re.compile(r"^(?:could|would|will|may|might|must|should|can|remain|remained|remains|arrive|arrived)$", re.I)
+_LINK_BEFORE = re.compile(
+    r"\b(?:is|are|was|were|stand|stands|stood|number|numbers|numbered|total|totals|totalled|totaled|reached|"
+    r"reach|put\s+(?:[\w'’-]+\s+){0,9}?at|rose\s+to|risen\s+to|fell\s+to|fallen\s+to|dropped\s+to|grew\s+to|"
+    r"climbed\s+to|to|at)\s*[\"“”']?\s*(?:(?:about|around|roughly|some|approximately|more\s+than|over|nearly|"
+    r"almost|up\s+to|at\s+least|fewer\s+than|less\s+than|no\s+more\s+than|an\s+estimated|close\s+to)\s*)?$",
+    re.IGNORECASE,
+)
 _PRE_WORDS = 5
 _SECURITY = re.compile(r"\bsecurity\b|\bguard(?:s|ing)?\b|\bgarrison\b|\bpolic(?:e|ing)\b", re.IGNORECASE)
 _PLANNED = re.compile(
@@ -30,19 +42,28 @@ _PLANNED = re.compile(
 )
 
 
+def _any_of(words: list[str], ignore_case: bool = True) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'’])(?:{alternatives})(?![\w'’])", re.IGNORECASE if ignore_case else 0)
+
+
 @dataclass(frozen=True, slots=True)
 class Catalogue:
     """Cue phrases of a topic, longest first, and the part-whole tree."""
 
     cues: tuple[tuple[re.Pattern[str], str], ...]
     parents: dict[str, str | None]
+    context: dict[str, re.Pattern[str]]
+    other_populations: re.Pattern[str] | None
 
     @classmethod
     def of(cls, topic: TopicConfig) -> Catalogue:
         pairs = [(cue, name) for name, spec in topic.metrics.items() for cue in spec.cues]
         pairs.sort(key=lambda p: -len(p[0]))
         cues = tuple((re.compile(rf"^{re.escape(cue)}\b", re.IGNORECASE), name) for cue, name in pairs)
-        return cls(cues, {name: spec.parent for name, spec in topic.metrics.items()})
+        context = {name: _any_of(spec.context) for name, spec in topic.metrics.items() if spec.context}
+        others = _any_of(topic.other_populations, ignore_case=False) if topic.other_populations else None
+        return cls(cues, {name: spec.parent for name, spec in topic.metrics.items()}, context, others)
 
     def ancestors(self, metric: str) -> list[str]:
         chain, seen = [], set()
@@ -75,24 +96,68 @@ def _clause_tail(sentence: str, start: int, limit: int) -> str:
     return tail[: end.start()] if end else tail
 
 
-def head_metric(sentence: str, end: int, limit: int, catalogue: Catalogue) -> tuple[str | None, int]:
-    """The metric of the noun the figure counts ("14,000 North Korean troops"), and where it ends."""
+def head_metric(sentence: str, end: int, limit: int, catalogue: Catalogue) -> tuple[str | None, int, str]:
+    """The metric of the noun the figure counts ("14,000 North Korean troops"), where it ends, and the
+    words in between (the noun phrase's modifiers)."""
     tail = _clause_tail(sentence, end, limit)
     for count, (offset, word) in enumerate(_words(tail)):
         if count >= _HEAD_WORDS:
             break
         hit = catalogue.match_at(tail[offset:])
         if hit:
-            return hit[0], end + offset + hit[1]
+            return hit[0], end + offset + hit[1], tail[:offset]
         if _NP_STOP.match(word):
             break
-    return None, end
+    return None, end, ""
 
 
-def assign_metric(sentence: str, start: int, end: int, limit: int, catalogue: Catalogue) -> str:
-    """Metric for the figure spanning ``start:end``; ``limit`` is where the next figure starts."""
-    metric, head_end = head_metric(sentence, end, limit, catalogue)
+def has_counted_noun(sentence: str, end: int, limit: int) -> bool:
+    """True when a noun follows the figure ("500 officers"), false for "4,000 more could arrive"."""
+    for _, word in _words(_clause_tail(sentence, end, limit)):
+        lowered = word.lower()
+        if lowered in _SKIP_AFTER_FIGURE:
+            continue
+        return not (_NP_STOP.match(word) or _MODAL.match(word) or lowered.endswith("ed"))
+    return False
+
+
+def _first_cue(text: str, catalogue: Catalogue) -> str | None:
+    for offset, _ in _words(text):
+        hit = catalogue.match_at(text[offset:])
+        if hit:
+            return hit[0]
+    return None
+
+
+def assign_metric(
+    sentence: str,
+    start: int,
+    end: int,
+    limit: int,
+    catalogue: Catalogue,
+    previous: str | None = None,
+    floor: int = 0,
+) -> str:
+    """Metric for the figure spanning ``start:end``; ``limit`` is where the next figure starts and
+    ``previous`` the metric of the figure before it in the sentence (for "... and as many as 10,000")."""
+    metric = _catalogue_metric(sentence, start, end, limit, catalogue, previous, floor)
+    if metric is None:
+        return OTHER_METRIC
+    context = catalogue.context.get(metric)
+    if context and not context.search(sentence):
+        return OTHER_METRIC  # "residents" who were not displaced, "villages" that are not closed
+    return metric
+
+
+def _catalogue_metric(
+    sentence: str, start: int, end: int, limit: int, catalogue: Catalogue, previous: str | None, floor: int
+) -> str | None:
+    metric, head_end, modifiers = head_metric(sentence, end, limit, catalogue)
+    head = sentence[:start]
+    clause_start = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
     if metric is not None:
+        if catalogue.other_populations and catalogue.other_populations.search(modifiers):
+            return None  # "several hundred Russian engineering troops"
         # "6,000 of those soldiers were killed": a later cue that is a part of the head's population wins.
         tail = _clause_tail(sentence, head_end, limit)
         for count, (offset, word) in enumerate(_words(tail)):
@@ -101,23 +166,32 @@ def assign_metric(sentence: str, start: int, end: int, limit: int, catalogue: Ca
             hit = catalogue.match_at(tail[offset:])
             if hit and metric in catalogue.ancestors(hit[0]):
                 return hit[0]
+        # "captured two North Korean soldiers": the verb before the figure names the part.
+        before = head[max(clause_start, floor) :]
+        if re.search(r"(?:\band|\bor|,)\s*$", before):
+            before = ""  # "1000 deminers and 5000 engineers": the first noun belongs to the first figure
+        for offset, _ in _words(before)[-3:]:
+            hit = catalogue.match_at(before[offset:])
+            if hit and metric in catalogue.ancestors(hit[0]):
+                return hit[0]
         return metric
-    # No counted noun: "more than 6,000 were killed", "their losses are more than 4,000".
+    if has_counted_noun(sentence, end, limit):
+        return None  # "500 officers", "five sites": a noun outside the catalogue
+    # No counted noun: "more than 6,000 were killed", "1,000 will be deminers".
     tail = _clause_tail(sentence, end, limit)
-    for count, (offset, _) in enumerate(_words(tail)):
-        if count >= 3:
-            break
+    for offset, word in _words(tail):
+        if word.lower() in _SKIP_AFTER_FIGURE or word.lower() in _AUXILIARIES:
+            continue
         hit = catalogue.match_at(tail[offset:])
         if hit:
             return hit[0]
-    head = sentence[:start]
-    clause_start = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
-    before = _words(head[clause_start:])[-_PRE_WORDS:]
-    for offset, _ in reversed(before):
-        hit = catalogue.match_at(head[clause_start + offset :])
-        if hit:
-            return hit[0]
-    return OTHER_METRIC
+        break
+    # "their losses are more than 4,000", "casualties ... stand at around 4,000": the subject counts.
+    if _LINK_BEFORE.search(head):
+        return _first_cue(head[clause_start:], catalogue) or _first_cue(head, catalogue)
+    if previous is not None and previous != OTHER_METRIC:
+        return previous  # "about 3,000 soldiers ... and could send as many as 10,000"
+    return _first_cue(head, catalogue)
 
 
 def complement_sibling(metric: str, sibling: str, catalogue: Catalogue) -> str:

@@ -42,7 +42,8 @@ def test_parse_number(text: str, value: float) -> None:
         ("as many as 3,000 troops", "as many as 3,000", "up_to", 3000, 3000),
         ("almost 2,000 dead", "almost 2,000", "nearly", 2000, 2000),
         ("Estimated 14,000 DPRK soldiers", "Estimated 14,000", "about", 14000, 14000),
-        ("40% of shells", "40%", "exact", 40, 40),
+        ("40% of shells", "40%", "ratio", 40, 40),
+        ("roughly 40% of the land", "roughly 40%", "about", 40, 40),
     ],
 )
 def test_hedged_figures(sentence: str, surface: str, hedge: str, low: float, high: float) -> None:
