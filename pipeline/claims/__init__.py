@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pipeline.claims.attribution import Discourse, attribute, sources_in
+from pipeline.claims.attribution import Discourse, attribute, headline_source, sources_in
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
 from pipeline.claims.metrics import Catalogue, assign_metric, complement_sibling, modality_for, role_for
@@ -130,6 +130,8 @@ def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
                     continue
                 attribution = attribute(clause, figure.number_start - clause_start, discourse)
                 source = attribution.source if attribution else speaker
+                if source is None and sentence.headline:
+                    source = headline_source(sentence.text)
                 item = _Found(sentence, figure, metric, source, attribution.relay if attribution else None)
                 if source is None and sentence.headline:
                     pending_headline.append(item)

@@ -15,10 +15,36 @@ _SPEECH_VERBS = (
     r"said|says|say|told|tells|tell|estimated|estimates|estimate|reported|reports|report|claimed|claims|"
     r"claim|confirmed|confirms|confirm|announced|announces|stated|states|added|adds|believes|believe|"
     r"cited|cites|citing|alleging|alleged|alleges|wrote|writes|noted|notes|warned|warns|acknowledged|"
-    r"revealed|reveals|disclosed|assessed|assesses|indicated|indicates|put\s+the\s+(?:figure|number|toll)"
+    r"revealed|reveals|disclosed|assessed|assesses|indicated|indicates|described|describes|describe|telling|"
+    r"saying|adding|puts|put"
 )
 _VERB = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
+_BY_ESTIMATE = re.compile(
+    r"\b(?:by|in|according\s+to)\s+(?P<x>(?:the\s+)?[\w'’. -]{2,60}?)(?:'s|’s)\s+"
+    r"(?:own\s+)?(?:estimate|estimates|count|tally|assessment|reckoning|figures|data)\b",
+    re.IGNORECASE,
+)
+_PASSIVE = re.compile(
+    r"\b(?:cited|claimed|reported|given|estimated|provided|announced|released|published|confirmed|quoted)"
+    r"\s+by\s+(?P<x>[^,.;:()—–]{2,80})",
+    re.IGNORECASE,
+)
+_NOUN_USE = re.compile(
+    r"\b(?:the|a|an|its|their|his|her|these|those|such|higher|lower|latest|new|earlier|official|own|whose|"
+    r"this|that|of)\s*$",
+    re.IGNORECASE,
+)
+_NOUN_OR_VERB = {"estimates", "estimate", "reports", "report", "claims", "claim", "notes", "states", "put", "puts"}
+_VERB_FOLLOWS = re.compile(
+    r"^\s+(?:that|about|around|some|more|over|up|at|nearly|roughly|as|between|fewer|less|the|north|\d|[A-Z])"
+)
+_CLAUSE_LIKE = re.compile(r"\d|[\"“”]|\b(?:are|is|was|were|has|have|had|stand|stands|remain|remains)\b")
+_PARTICIPLES = {"telling", "saying", "adding", "citing", "claiming", "estimating", "noting", "warning"}
+_FINITE = re.compile(
+    r"^(?:\w+ed|has|have|had|is|are|was|were|will|would|said|says|told|tells|painted|made|gave|put|took|sent)$",
+    re.IGNORECASE,
+)
 _TOLD = re.compile(r"^\s*told\s+(?P<relay>(?:[A-Z][\w'’.-]*\s?){1,4})")
 _SUBJECT_START = re.compile(
     r"(?:,\s+with\s+|\bwith\s+|\bthat\s+|\bwhile\s+|,\s+and\s+|,\s+but\s+|:\s+|;\s+|—\s*|\(\s*|\bwhile\s+)",
@@ -47,7 +73,8 @@ _ANAPHOR = re.compile(
 )
 _TITLE = re.compile(
     r"\b(?:chief|head|director|minister|spokes(?:man|woman|person)|commander|president|governor|general|"
-    r"secretary|ambassador|lt|gen|col|maj|colonel|major|lieutenant|mr|mrs|ms|dr|premier|leader|deputy)\b\.?",
+    r"secretary|ambassador|lt|gen|col|maj|colonel|major|lieutenant|mr|mrs|ms|dr|premier|leader|deputy|member|"
+    r"lawmaker|rep|officer|analyst|mayor|senator|envoy|adviser|advisor)\b\.?",
     re.IGNORECASE,
 )
 _INVERTED = re.compile(
@@ -80,8 +107,11 @@ class Discourse:
         lowered = text.lower().strip()
         if lowered in _PRONOUNS:
             people = [s for s in self.sources if _TITLE.search(s) or not _NON_PERSON.search(s)]
-            if lowered in ("he", "she", "his", "her", "i") and people:
-                return people[-1]
+            if lowered in ("he", "she", "his", "her", "i"):
+                return people[-1] if people else None
+            bodies = [s for s in self.sources if s not in people]
+            if lowered == "it":
+                return bodies[-1] if bodies else None
             return self.sources[-1] if self.sources else None
         m = _ANAPHOR.match(lowered)
         if m:
@@ -89,10 +119,8 @@ class Discourse:
             for source in reversed(self.sources):
                 if re.search(rf"\b{re.escape(head)}", source, re.IGNORECASE):
                     return source
-            if head in ("official", "source"):
-                return None  # "those officials" without officials named before: do not guess
             bodies = [s for s in self.sources if _NON_PERSON.search(s) and not _TITLE.search(s)]
-            return bodies[-1] if bodies else None
+            return bodies[-1] if bodies else (self.sources[-1] if self.sources else None)
         return None
 
 
@@ -100,6 +128,8 @@ def _clean(subject: str) -> str | None:
     s = subject.strip().strip(",;:—-–\"'“”‘’ ")
     s = _LEADING.sub("", s).strip()
     who = re.search(r",\s+who\s*$", s)
+    if not who:
+        s = re.sub(r",\s+(?:who|which)\s+[^,]+,?\s*$", "", s)  # "An official, who asked not to be named,"
     if who:
         s = s[: who.start()]
         caps = re.search(r"((?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?)*[A-Z][\w'’.-]*)\s*$", s)
@@ -120,6 +150,8 @@ def _clean(subject: str) -> str | None:
         return None  # quoted speech, not a speaker
     if not s or len(s.split()) > 14 or not re.search(r"[A-Za-z]", s):
         return None
+    if re.match(r"^[a-z]+ed\b", s) or re.search(r"\d{3}|\d,\d", s):
+        return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
 
 
@@ -129,11 +161,26 @@ def _subject_before(clause: str, verb_start: int) -> str:
     return head[max(starts) if starts else 0 :]
 
 
-def _according(clause: str) -> str | None:
-    m = _ACCORDING.search(clause)
+def _main_subject(clause: str, verb_start: int) -> str:
+    """For a participle ("..., telling lawmakers that"): the clause's subject, up to its first verb."""
+    words = []
+    for word in _subject_before(clause, verb_start).split():
+        if words and (_FINITE.match(word) or word.endswith(",")):
+            if word.endswith(",") and not _FINITE.match(word):
+                words.append(word)
+            break
+        words.append(word)
+    return " ".join(words)
+
+
+def _according(clause: str) -> tuple[int, str] | None:
+    m = _ACCORDING.search(clause) or _BY_ESTIMATE.search(clause)
     if not m:
         return None
-    segments = clause[m.end() :].split(",")
+    if m.re is _BY_ESTIMATE:
+        return m.start(), m.group("x")
+    rest = re.split(r"[—–();:]|\s-\s", clause[m.end() :])[0]
+    segments = rest.split(",")
     taken = [segments[0]]
     for segment in segments[1:-1]:
         words = segment.split()
@@ -141,31 +188,51 @@ def _according(clause: str) -> str | None:
             taken.append(segment)
         else:
             break
-    return ",".join(taken).split(".")[0] if taken else None
+    return m.start(), ",".join(taken).split(".")[0]
+
+
+def _candidates(clause: str, position: int) -> list[tuple[str, str | None]]:
+    """Possible sources of a figure at ``position``: nearest before it first, then those after it."""
+    before: list[tuple[int, str, str | None]] = []
+    after: list[tuple[int, str, str | None]] = []
+    accorded = _according(clause)
+    if accorded:
+        (before if accorded[0] < position else after).append((accorded[0], accorded[1], None))
+    for verb in _VERB.finditer(clause):
+        if _NOUN_USE.search(clause[: verb.start()]) or (
+            verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :])
+        ):
+            continue  # "the higher estimates", "called Western estimates": a noun, not a verb
+        if verb.start() < position:
+            told = _TOLD.match(clause[verb.start() :])
+            relay = told.group("relay").strip() if told else None
+            participle = verb.group(0).lower() in _PARTICIPLES
+            subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
+            commas = list(re.finditer(r",\s", subject))
+            if commas and _CLAUSE_LIKE.search(subject):
+                # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
+                before.append((verb.start(), subject[commas[-1].end() :], relay))
+            before.append((verb.start(), subject, relay))
+        elif verb.group(0).lower() not in _PARTICIPLES and not re.match(r"\s+by\b", clause[verb.end() :]):
+            # A postposed verb: "..., officials said (on Tuesday)."
+            commas = list(re.finditer(r",[\"”’']?\s", clause[position : verb.start()]))
+            if commas:
+                after.append((verb.start(), clause[position + commas[-1].end() : verb.start()], None))
+    first: list[tuple[int, str, str | None]] = []
+    for passive in _PASSIVE.finditer(clause):
+        if passive.start() >= position:
+            # "the more than 4,000 dead claimed by X": attached to the figure, it beats an earlier verb.
+            near = not re.search(r"[,;]\s", clause[position : passive.start()]) and passive.start() - position < 60
+            (first if near else after).append((passive.start(), passive.group("x"), None))
+    for inverted in _INVERTED.finditer(clause):
+        (before if inverted.start() < position else after).append((inverted.start(), inverted.group("who"), None))
+    ordered = first + sorted(before, key=lambda c: -c[0]) + sorted(after, key=lambda c: c[0])
+    return [(raw, relay) for _, raw, relay in ordered]
 
 
 def attribute(clause: str, position: int, discourse: Discourse) -> Attribution | None:
     """The source credited with the figure at ``position`` in ``clause`` (None if unattributed)."""
-    candidates: list[tuple[int, str, str | None]] = []
-    accorded = _according(clause)
-    if accorded:
-        candidates.append((0, accorded, None))
-    for verb in _VERB.finditer(clause):
-        if verb.start() < position:
-            subject = _subject_before(clause, verb.start())
-            told = _TOLD.match(clause[verb.start() :])
-            relay = told.group("relay").strip() if told else None
-            candidates.append((verb.start(), subject, relay))
-        else:
-            # A postposed verb: "..., officials said."  Only at the clause's end.
-            tail = clause[verb.end() :].strip(" .\"”'’")
-            if not tail:
-                comma = clause.rfind(",", position, verb.start())
-                if comma != -1:
-                    candidates.append((verb.start(), clause[comma + 1 : verb.start()], None))
-    for inverted in _INVERTED.finditer(clause):
-        candidates.append((inverted.start(), inverted.group("who"), None))
-    for _, raw, relay in sorted(candidates, key=lambda c: -c[0]):
+    for raw, relay in _candidates(clause, position):
         source = _clean(raw)
         if source is None:
             continue
@@ -178,17 +245,17 @@ def attribute(clause: str, position: int, discourse: Discourse) -> Attribution |
     return None
 
 
+def headline_source(headline: str) -> str | None:
+    """ "Seoul: at least 100 soldiers killed" credits Seoul."""
+    m = re.match(r"^\s*([A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*){0,3})\s*:\s+\S", headline)
+    return m.group(1) if m else None
+
+
 def sources_in(sentence: str, discourse: Discourse) -> list[str]:
     """Sources a sentence names (used to keep the discourse memory up to date)."""
     found: list[str] = []
-    accorded = _according(sentence)
-    if accorded and (cleaned := _clean(accorded)):
-        found.append(cleaned)
-    for inverted in _INVERTED.finditer(sentence):
-        if cleaned := _clean(inverted.group("who")):
-            found.append(cleaned)
-    for verb in _VERB.finditer(sentence):
-        cleaned = _clean(_subject_before(sentence, verb.start()))
+    for raw, _ in _candidates(sentence, len(sentence)):
+        cleaned = _clean(raw)
         if cleaned and cleaned.lower() not in _PRONOUNS and not _ANAPHOR.match(cleaned.lower()):
             found.append(cleaned)
-    return found
+    return list(reversed(found))
