@@ -11,6 +11,7 @@ raises a tenth alert.  The rules and severities are documented in README.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +21,26 @@ from pipeline.config import TopicConfig
 from pipeline.records import OTHER_METRIC, SEVERITIES, Claim, Contradiction, SourcedClaim, stable_id
 
 _STOCK_WINDOW_DAYS = 30
+_INCREMENT_BEFORE = re.compile(
+    r"\b(?:further|additional|another|extra|new|fresh|first|second|third|initial|latest)\s+(?:group\s+of\s+|batch\s+of\s+|"
+    r"wave\s+of\s+|contingent\s+of\s+)?$|\b(?:group|batch|wave|rotation)\s+of\s+$",
+    re.IGNORECASE,
+)
+_INCREMENT_AFTER = re.compile(
+    r"^\s+(?:more|additional|further|extra|new)\b|^[^.;]{0,60}?\b(?:first|initial|second|third|next)\s+"
+    r"(?:phase|stage|wave|group|batch|tranche|rotation)\b",
+    re.IGNORECASE,
+)
+_CURRENT = re.compile(
+    r"^[^.;,]{0,60}?\b(?:remain|remains|remained|are\s+now|is\s+now|now\s+in|still|currently|at\s+present|"
+    r"yet\s+to\s+return|living\s+in)\b",
+    re.IGNORECASE,
+)
+_CURRENT_BEFORE = re.compile(
+    r"\b(?:now|currently|still)\s+(?:\w+\s+){0,3}$|\b(?:fallen|fell|dropped|down|reduced|shrunk|shrank)\s+to\s+"
+    r"(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
 _CEILINGS = ("up_to",)
 
 
@@ -33,6 +54,25 @@ class Verdict:
 def cluster_key(claim: Claim) -> tuple[object, ...]:
     """Claims with the same key are one figure re-reported, not independent sources."""
     return (claim.metric, claim.role, claim.modality, claim.hedge, claim.stated_low, claim.stated_high)
+
+
+def scope_of(claim: Claim) -> str:
+    """Whether a figure is the running total, what is there now, or an increment.
+
+    Read from the words next to the figure in its sentence: "a further 3,000", "a first group of
+    1,500" are increments; "1,000 remain", "now in Kursk", "at present" are current levels.
+    """
+    sentence, surface = claim.sentence, claim.surface
+    at = sentence.find(surface)
+    if at == -1:
+        return "total"
+    before = sentence[max(0, at - 40) : at]
+    after = sentence[at + len(surface) : at + len(surface) + 80]
+    if _INCREMENT_BEFORE.search(before) or _INCREMENT_AFTER.match(after):
+        return "increment"
+    if _CURRENT.search(after) or _CURRENT_BEFORE.search(before):
+        return "current"
+    return "total"
 
 
 def contradiction_id(topic: str, a: Claim, b: Claim) -> str:
@@ -79,19 +119,17 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
     if not (hard or soft):
         return None
     if vague:
-        if not hard:
-            return None
-        return Verdict("note", "vague", f"{a.surface!r} ({_who(new)}) and {b.surface!r} ({_who(old)}) diverge, "
-                       f"but a vague amount never raises more than a note.")  # fmt: skip
+        return None  # "thousands of" is too loose to contradict a figure
     when_a, when_b = _as_of(new), _as_of(old)
+    stock = scope_of(a) == "current"
     dated = a.period_end is not None and b.period_end is not None
     if when_a and when_b and when_a != when_b:
         later, earlier = (ra, rb) if when_a > when_b else (rb, ra)
-        if not spec.cumulative and abs((when_a - when_b).days) > _STOCK_WINDOW_DAYS:
+        if (stock or not spec.cumulative) and abs((when_a - when_b).days) > _STOCK_WINDOW_DAYS:
             return None  # a level that changes over time: a later different figure is an update
-        if spec.cumulative and _above(later.soft, earlier.soft):
+        if spec.cumulative and not stock and _above(later.soft, earlier.soft):
             return None  # a cumulative count that grew: an update, not a conflict
-        if spec.cumulative:
+        if spec.cumulative and not stock:
             severity = "high" if hard else "medium"
             if not dated:
                 severity = _shift(severity, -1)
@@ -108,7 +146,7 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
         severity, rule = ("medium" if g >= 0.5 else "low"), "soft_conflict"
     if ceiling:
         severity, rule = "low", "ceiling_below_estimate"
-    elif spec.cumulative and not dated:
+    elif spec.cumulative and not stock and not dated:
         severity = _shift(severity, -1)
     direction = "below" if _above(rb.soft, ra.soft) or _above(rb.hard, ra.hard) else "above"
     return Verdict(
@@ -120,6 +158,10 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
 
 
 def _part_whole(child: SourcedClaim, parent: SourcedClaim, topic: TopicConfig) -> Verdict | None:
+    """Only within one source's own figures: across sources, a "whole" is often a part itself
+    (a first group of 1,500, a further 3,000), so a bigger part proves nothing."""
+    if not child.claim.attributed_to or child.claim.attributed_to != parent.claim.attributed_to:
+        return None
     rc, rp = _reading(child.claim, topic), _reading(parent.claim, topic)
     if "vague" in (child.claim.hedge, parent.claim.hedge) or parent.claim.hedge in _CEILINGS:
         return None
@@ -151,6 +193,8 @@ def compare(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict
         return None  # an unresolved share, or a pledge against a delivery: not comparable
     if a.role != b.role and "unspecified" not in (a.role, b.role):
         return None
+    if scope_of(a) != scope_of(b) or "increment" in (scope_of(a), scope_of(b)):
+        return None  # "a further 3,000", "fewer than 500 remain": not the running total
     if a.metric == b.metric:
         if cluster_key(a) == cluster_key(b):
             return None  # the same figure re-reported

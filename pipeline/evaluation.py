@@ -294,24 +294,41 @@ def _score_contradictions(
     topic: TopicConfig,
     find: Any,
 ) -> None:
-    gold = {frozenset(p) for p in pairs}
-    non = {frozenset(p) for p in non_pairs}
+    """Compare pairs of figures, not pairs of mentions.
+
+    The pipeline links one mention of each re-reported figure (``cluster_key``), so a predicted pair
+    counts when it joins the same two figures a labelled pair joins, whichever mentions it picked.
+    """
+    from pipeline.contradictions import cluster_key
+
+    claims = {c.claim_id: c for found in extracted.values() for c in found}
+    by_label = {label: claims[cid] for cid, label in to_label.items()}
+
+    def figure(claim_id: str) -> object:
+        return cluster_key(claims[claim_id]) if claim_id in claims else claim_id
+
+    def labelled(pair: tuple[str, str]) -> frozenset[object]:
+        return frozenset(cluster_key(by_label[x]) if x in by_label else x for x in pair)
+
+    gold = {labelled(p) for p in pairs}
+    non = {labelled(p) for p in non_pairs}
     stored: list[SourcedClaim] = []
-    predicted: set[frozenset[str]] = set()
+    predicted: dict[frozenset[object], str] = {}
     order = sorted(articles, key=lambda a: (a.published_at or datetime.min.replace(tzinfo=UTC), a.article_id))
     for article in order:
         new = [
             SourcedClaim(c, article.url, article.outlet, article.published_at) for c in extracted[article.article_id]
         ]
         for x in find(new, stored, topic):
-            pair = frozenset((to_label.get(x.claim_id, x.claim_id), to_label.get(x.other_claim_id, x.other_claim_id)))
-            predicted.add(pair)
+            names = " vs ".join(sorted(to_label.get(i, f"{claims[i].article_id} {claims[i].surface!r}")
+                                       for i in (x.claim_id, x.other_claim_id)))  # fmt: skip
+            predicted[frozenset((figure(x.claim_id), figure(x.other_claim_id)))] = f"{names} ({x.severity} {x.rule})"
         stored.extend(new)
     report.contradictions_predicted = len(predicted)
     report.contradictions_labelled = len(gold)
-    report.contradictions_correct = len(predicted & gold)
-    report.non_contradictions_flagged = len(predicted & non)
-    report.wrong_contradictions = sorted(" vs ".join(sorted(p)) for p in predicted - gold)
+    report.contradictions_correct = len(predicted.keys() & gold)
+    report.non_contradictions_flagged = len(predicted.keys() & non)
+    report.wrong_contradictions = sorted(name for key, name in predicted.items() if key not in gold)
 
 
 def format_report(report: EvalReport) -> str:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from pipeline.claims.attribution import Discourse, attribute, headline_source, sources_in
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
 from pipeline.claims.metrics import Catalogue, assign_metric, complement_sibling, modality_for, role_for
-from pipeline.claims.timeref import nearest_time
+from pipeline.claims.timeref import TimeRef, find_times
 from pipeline.claims.verification import Caveat, caveat_in, is_unverified
 from pipeline.config import TopicConfig
 from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
@@ -103,6 +104,51 @@ class _Found:
     metric: str
     source: str | None
     relay: str | None
+    context: _Context
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What the words around one figure (up to its neighbours) say about it."""
+
+    modality: str
+    role: str
+    when: TimeRef | None
+
+
+def _contexts(
+    text: str, figures: list[Figure], metrics: list[str], topic: TopicConfig, anchor: date | None
+) -> list[_Context]:
+    """Modality, role and time per figure, read from its own stretch of the sentence.
+
+    A stretch runs from the previous figure to the next one, so "agreed to send 2,000 ... and that
+    some 1,500 had already arrived" keeps the pledge and the arrival apart.  A figure coordinated
+    with the one before ("5,000 construction workers and 1,000 demining specialists") shares its
+    modality and time.
+    """
+    out: list[_Context] = []
+    for i, (figure, metric) in enumerate(zip(figures, metrics, strict=True)):
+        clause_start = text.rfind(";", 0, figure.number_start) + 1
+        clause_end = text.find(";", figure.end)
+        clause_end = len(text) if clause_end == -1 else clause_end
+        start = max(clause_start, figures[i - 1].end if i > 0 else 0)
+        end = min(clause_end, figures[i + 1].start if i + 1 < len(figures) else len(text))
+        before, after = text[start : figure.start], text[figure.end : end]
+        coordinated = i > 0 and bool(re.fullmatch(r"(?:\s+[\w'’-]+){0,5}\s+and\s+", before))
+        if coordinated:
+            modality, when = out[-1].modality, out[-1].when
+        else:
+            own = re.split(r"[,;]\s|\bthat\b", before)[-1]  # the previous figure's verb is not this one's
+            modality = modality_for(own + " " + re.split(r"[,;]\s|\s(?:and|but)\s", after)[0])
+            times = [t for t in find_times(text[start:end], anchor)]
+            if times:
+                when = min(times, key=lambda t: abs(t.span[0] - (figure.number_start - start)))
+            else:
+                earlier = [t for t in find_times(text[clause_start : figure.start], anchor)]
+                when = earlier[-1] if earlier else None
+        spec = topic.metrics.get(metric)
+        out.append(_Context(modality, role_for(after, metric, spec.role if spec else "unspecified"), when))
+    return out
 
 
 def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
@@ -122,17 +168,18 @@ def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
             caveats.append(caveat)
         figures = find_figures(sentence.text)
         metrics = _metrics(sentence.text, figures, catalogue)
+        contexts = _contexts(sentence.text, figures, metrics, topic, anchor)
         named: list[str] = []
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
-            for figure, metric in zip(figures, metrics, strict=True):
+            for figure, metric, context in zip(figures, metrics, contexts, strict=True):
                 if not clause_start <= figure.number_start < clause_end or (figure.weak and metric == OTHER_METRIC):
                     continue
                 attribution = attribute(clause, figure.number_start - clause_start, discourse)
                 source = attribution.source if attribution else speaker
                 if source is None and sentence.headline:
                     source = headline_source(sentence.text)
-                item = _Found(sentence, figure, metric, source, attribution.relay if attribution else None)
+                item = _Found(sentence, figure, metric, source, attribution.relay if attribution else None, context)
                 if source is None and sentence.headline:
                     pending_headline.append(item)
                 found.append(item)
@@ -142,7 +189,8 @@ def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
             named += clause_sources
         if named and pending_headline:
             found = [
-                _Found(f.sentence, f.figure, f.metric, named[0], f.relay) if f in pending_headline else f for f in found
+                _Found(f.sentence, f.figure, f.metric, named[0], f.relay, f.context) if f in pending_headline else f
+                for f in found
             ]
             pending_headline = []
         if _open_quote(sentence.text):
@@ -200,12 +248,7 @@ def _claim(
     tolerance = spec.tolerance if spec else 0.10
     vague = (figure.vague_low, figure.vague_high) if figure.vague_low is not None else None
     reading = read_figure(figure.hedge, figure.stated_low, figure.stated_high, tolerance, vague)
-    clause_start = sentence.text.rfind(";", 0, figure.number_start) + 1
-    clause_end = sentence.text.find(";", figure.end)
-    clause = sentence.text[clause_start : clause_end if clause_end != -1 else len(sentence.text)]
-    when = nearest_time(
-        clause, figure.number_start - clause_start, article.published_at.date() if article.published_at else None
-    )
+    when = found.context.when
     lineage = [metric, *catalogue.ancestors(metric)]
     char_start = sentence.start + figure.start
     char_end = sentence.start + figure.end
@@ -229,7 +272,7 @@ def _claim(
         period_start=when.start if when else None,
         period_end=when.end if when else None,
         unverified=is_unverified(sentence.paragraph, sentence.index, metric, lineage, True, caveats),
-        modality=modality_for(sentence.text[clause_start : figure.start]),  # type: ignore[arg-type]
-        role=role_for(sentence.text, metric, spec.role if spec else "unspecified"),  # type: ignore[arg-type]
+        modality=found.context.modality,  # type: ignore[arg-type]
+        role=found.context.role,  # type: ignore[arg-type]
         extractor_version=EXTRACTOR_VERSION,
     )

@@ -36,7 +36,7 @@ _PRE_WORDS = 5
 _SECURITY = re.compile(r"\bsecurity\b|\bguard(?:s|ing)?\b|\bgarrison\b|\bpolic(?:e|ing)\b", re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:plans?|planned|planning|agreed|agree|pledged|pledge|promised|promise|offered|intends?|intended|"
-    r"expected|will|would|shall|set\s+to|ready\s+to|prepared\s+to|is\s+(?:sending|deploying|dispatching)|"
+    r"expected|will|would|shall|could|may|might|set\s+to|ready\s+to|prepared\s+to|is\s+(?:sending|deploying|dispatching)|"
     r"are\s+(?:sending|deploying|dispatching)|to\s+(?:send|dispatch|deploy|provide|supply))\b",
     re.IGNORECASE,
 )
@@ -202,8 +202,9 @@ def complement_sibling(metric: str, sibling: str, catalogue: Catalogue) -> str:
     return rest[0] if len(rest) == 1 else metric
 
 
-def role_for(sentence: str, metric: str, configured: str) -> str:
-    if configured != "engineering" and _SECURITY.search(sentence):
+def role_for(after_figure: str, metric: str, configured: str) -> str:
+    """Security duty is said after the counted noun ("10,000 troops ... to perform security duties")."""
+    if configured != "engineering" and _SECURITY.search(after_figure):
         return "security"
     return configured if configured in ("combat", "engineering", "security") else "unspecified"
 

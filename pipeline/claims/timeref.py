@@ -25,10 +25,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"\s+quarter\s+of\s+(?P<y>(?:19|20)\d{2})\b"),
         ("since", rf"\bsince\s+(?:the\s+(?:start|beginning|end|middle|spring|summer|autumn|fall|winter)\s+of\s+)?"
                   rf"(?:(?P<m>{_MONTH})\s+)?(?P<y>(?:19|20)\d{{2}})\b"),
+        ("since_event", rf"\bsince\s+(?!the\s+(?:start|beginning|end|middle|spring|summer|autumn|fall|winter)\b)"
+                        rf"[^,.;]{{3,60}}?\bin\s+(?P<m>{_MONTH})(?:\s+(?P<y>(?:19|20)\d{{2}}))?\b"),
         ("day", rf"\b(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?\s+(?P<y>(?:19|20)\d{{2}})\b"),
         ("month_year", rf"\b(?:(?P<part>early|mid|late)[\s-]+)?(?P<m>{_MONTH})\s+(?P<y>(?:19|20)\d{{2}})\b"),
         ("mid_year", r"\b(?:by\s+)?(?:the\s+)?(?:middle\s+of\s+the\s+year|mid-year|midyear)\b"),
         ("mid_y", r"\bmid-(?P<y>(?:19|20)\d{2})\b"),
+        ("season", r"\b(?P<rel>last|this|in\s+the|in)\s+(?P<season>spring|summer|autumn|fall|winter)"
+                   r"(?:\s+(?:of\s+)?(?P<y>(?:19|20)\d{2}))?\b"),
         ("year", r"\b(?P<prep>in|during|by|through|throughout|of|since)\s+(?P<y>(?:19|20)\d{2})\b"),
         ("earlier_this_month", r"\b(?:earlier|later)\s+this\s+month\b|\bthis\s+month\b"),
         ("last_month", r"\blast\s+month\b"),
@@ -72,6 +76,10 @@ def _resolve(name: str, m: re.Match[str], anchor: date | None) -> tuple[str, dat
         start = date(year, month or 1, 1)
         end_label = anchor.isoformat() if anchor else ""
         return f"{start.isoformat()[: 7 if month else 4]}/{end_label}", start, anchor
+    if name == "since_event" and month and (year or anchor):
+        y = year or _last_occurrence(month, anchor)  # type: ignore[arg-type]
+        start = date(y, month, 1)
+        return f"{start.isoformat()[:7]}/{anchor.isoformat() if anchor else ''}", start, anchor
     if name == "day" and year and month:
         try:
             day = date(year, month, int(g["d"]))
@@ -86,6 +94,8 @@ def _resolve(name: str, m: re.Match[str], anchor: date | None) -> tuple[str, dat
         if (g.get("prep") or "").lower() == "since":
             return f"{year}/{anchor.isoformat() if anchor else ''}", date(year, 1, 1), anchor
         return str(year), date(year, 1, 1), date(year, 12, 31)
+    if name == "season":
+        return _season(g["season"].lower(), year, (g.get("rel") or "").lower(), anchor)
     if anchor is None:
         return None
     if name == "mid_year":
@@ -104,6 +114,26 @@ def _resolve(name: str, m: re.Match[str], anchor: date | None) -> tuple[str, dat
         y = _last_occurrence(month, anchor)
         return f"{y}-{month:02d}", date(y, month, 1), _month_end(y, month)
     return None
+
+
+_SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+
+
+def _season(season: str, year: int | None, rel: str, anchor: date | None) -> tuple[str, date, date] | None:
+    """Meteorological seasons; "last autumn" is the latest one already over at publication."""
+    first = _SEASONS[season]
+
+    def bounds(y: int) -> tuple[date, date]:
+        return date(y, first, 1), _month_end(y + (1 if first == 12 else 0), (first + 1) % 12 + 1)
+
+    if year is None:
+        if anchor is None:
+            return None
+        year = anchor.year - (1 if first == 12 and anchor.month <= 2 else 0)
+        while rel == "last" and bounds(year)[1] >= anchor:
+            year -= 1
+    start, end = bounds(year)
+    return f"{year}-{'autumn' if season == 'fall' else season}", start, end
 
 
 def find_times(text: str, anchor: date | None) -> list[TimeRef]:
