@@ -163,7 +163,7 @@ def _subject_before(clause: str, verb_start: int) -> str:
 
 def _main_subject(clause: str, verb_start: int) -> str:
     """For a participle ("..., telling lawmakers that"): the clause's subject, up to its first verb."""
-    words = []
+    words: list[str] = []
     for word in _subject_before(clause, verb_start).split():
         if words and (_FINITE.match(word) or word.endswith(",")):
             if word.endswith(",") and not _FINITE.match(word):

@@ -47,7 +47,8 @@ class PostgresDatabase:
 
     @property
     def celery_result_backend(self) -> str:
-        return f"db+postgresql://{self.user}@{PG_HOST}:{PG_PORT}/{self.name}"
+        # The driver is named: SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3, which is not installed.
+        return f"db+postgresql+psycopg2://{self.user}@{PG_HOST}:{PG_PORT}/{self.name}"
 
 
 def _admin_connection():  # type: ignore[no-untyped-def]
@@ -84,7 +85,8 @@ def postgres_database() -> Iterator[PostgresDatabase]:
             with con.cursor() as cur:
                 # Processes killed late may still hold connections: end them, then drop.
                 cur.execute(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = %s AND pid <> pg_backend_pid()",
                     (db.name,),
                 )
                 cur.execute(f'DROP DATABASE IF EXISTS "{db.name}"')
