@@ -144,7 +144,7 @@ def assign_metric(
     if metric is None:
         return OTHER_METRIC
     context = catalogue.context.get(metric)
-    if context and not context.search(sentence):
+    if context and not context.search(sentence[floor:limit]):
         return OTHER_METRIC  # "residents" who were not displaced, "villages" that are not closed
     return metric
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.config import TopicConfig
-from pipeline.contradictions import compare, find_contradictions
+from pipeline.contradictions import compare, find_contradictions, scope_of
 from pipeline.evaluation import evaluate
 from pipeline.records import SourcedClaim
 from tests.unit.factories import make_article, make_claim
@@ -94,3 +94,30 @@ def test_seed_corpus_contradictions_match_the_labels(eval_seeds_dir: Path, kursk
     report = evaluate(eval_seeds_dir, eval_seeds_dir / "labels.json", kursk_topic)
     assert report.contradiction_recall == 1.0 and report.contradiction_precision == 1.0, report.wrong_contradictions
     assert report.non_contradictions_flagged == 0
+
+
+def test_increments_and_current_levels_are_not_the_running_total(kursk_topic: TopicConfig) -> None:
+    total = _sourced(1, **ABOUT_14K, sentence="Seoul said about 14,000 troops were sent in all.")
+    further = _sourced(2, stated_low=3000, stated_high=3000, hedge="exact", surface="3000",
+                       sentence="Kyiv said a further 3000 soldiers arrived.")  # fmt: skip
+    remaining = _sourced(3, stated_low=500, stated_high=500, hedge="at_most", surface="fewer than 500",
+                         sentence="Bloggers said fewer than 500 of them remained at the front.")  # fmt: skip
+    assert [scope_of(x.claim) for x in (total, further, remaining)] == ["total", "increment", "current"]
+    assert compare(further, total, kursk_topic) is None
+    assert compare(remaining, total, kursk_topic) is None
+
+
+def test_vague_amounts_never_contradict(kursk_topic: TopicConfig) -> None:
+    dozens = _sourced(2, hedge="vague", stated_low=None, stated_high=None, value_low=12, value_high=1000,
+                      surface="dozens")  # fmt: skip
+    assert compare(dozens, _sourced(1, **ABOUT_14K), kursk_topic) is None
+
+
+def test_part_whole_is_checked_within_one_source_only(kursk_topic: TopicConfig) -> None:
+    killed = {"metric": "troops_killed", "role": "unspecified", "hedge": "more_than", "stated_low": 9000,
+              "stated_high": 9000, "surface": "more than 9,000"}  # fmt: skip
+    deployed = {"hedge": "at_most", "stated_low": 8000, "stated_high": 8000, "surface": "no more than 8,000"}
+    other_source = compare(_sourced(2, **killed, attributed_to="Kyiv"), _sourced(1, **deployed), kursk_topic)
+    assert other_source is None
+    same = compare(_sourced(2, **killed), _sourced(1, **deployed), kursk_topic)
+    assert same is not None and same.rule == "part_exceeds_whole"

@@ -203,3 +203,68 @@ def test_article_without_publication_date_leaves_relative_times_unresolved(kursk
     article: Article = make_article(1, text="Seoul said 14,000 troops were sent last year.", published_at=None)
     [claim] = extract_claims(article, kursk_topic)
     assert claim.refers_to is None and claim.period_start is None
+
+
+def test_wire_copy_attribution_after_the_figure(kursk_topic: TopicConfig) -> None:
+    text = (
+        "North Korea has moved about 3,000 soldiers into Russia so far this month and could send as many as "
+        "10,000 by the end of December, South Korea's National Intelligence Service told lawmakers on Wednesday.\n"
+        "Since July alone, some 1.2m rounds had crossed the border by rail, it said.\n"
+        "Seoul's tally is well below the more than 4,000 dead claimed by Ukraine's military intelligence."
+    )
+    claims = _by_surface(_claims(text, kursk_topic))
+    nis = "South Korea's National Intelligence Service"
+    assert claims["about 3,000"].attributed_to == nis and claims["as many as 10,000"].attributed_to == nis
+    assert claims["as many as 10,000"].metric == "troops_deployed"  # the noun is elided
+    assert (claims["about 3,000"].modality, claims["as many as 10,000"].modality) == ("actual", "planned")
+    assert claims["some 1.2m"].attributed_to == nis  # "it" is the agency named before
+    assert claims["more than 4,000"].attributed_to == "Ukraine's military intelligence"
+    assert claims["more than 4,000"].metric == "troops_killed"
+
+
+def test_event_context_and_other_populations_keep_figures_out_of_a_metric(kursk_topic: TopicConfig) -> None:
+    text = (
+        "Two residents of Gornal were killed when their car struck a mine.\n"
+        "More than 150,000 residents who fled the fighting have yet to return.\n"
+        "Some 1,000 North Korean deminers work alongside several hundred Russian engineering troops.\n"
+        "Dozens of villages were reduced to rubble, while 41 villages remain off-limits to civilians."
+    )
+    claims = {c.surface: c.metric for c in _claims(text, kursk_topic)}
+    assert claims == {
+        "Two": "other",
+        "More than 150,000": "civilians_displaced",
+        "Some 1,000": "deminers_deployed",
+        "several hundred": "other",
+        "Dozens": "other",
+        "41": "settlements_closed",
+    }
+
+
+def test_a_linking_verb_takes_the_subject_as_what_is_counted(kursk_topic: TopicConfig) -> None:
+    text = "Total casualties, including the wounded, stand at around 4,000, the report said."
+    [claim] = _claims(text, kursk_topic)
+    assert (claim.metric, claim.hedge) == ("troops_casualties", "about")
+
+
+def test_pledge_and_arrival_in_one_sentence_are_told_apart(kursk_topic: TopicConfig) -> None:
+    text = (
+        "The governor said Pyongyang had agreed to send 2,000 builders as the first phase of the "
+        "5,000-strong construction contingent pledged in June, and that some 1,500 had already arrived."
+    )
+    claims = _claims(text, kursk_topic)
+    assert [(c.stated_low, c.metric, c.modality) for c in claims] == [
+        (2000, "builders_deployed", "planned"),
+        (5000, "builders_deployed", "planned"),
+        (1500, "builders_deployed", "actual"),
+    ]
+
+
+def test_time_belongs_to_the_figure_it_stands_next_to(kursk_topic: TopicConfig) -> None:
+    text = (
+        "Close to 2,500 troops were killed, up from the roughly 2,000 deaths officials cited in February.\n"
+        "More than 4,000 soldiers have been killed since the contingent went into combat in December."
+    )
+    claims = _by_surface(_claims(text, kursk_topic))
+    assert claims["Close to 2,500"].refers_to is None
+    assert claims["roughly 2,000"].refers_to == "2025-02"
+    assert claims["More than 4,000"].refers_to == "2024-12/2025-11-14"

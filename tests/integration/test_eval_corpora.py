@@ -1,0 +1,38 @@
+"""The extractor and contradiction rules scored on the labelled corpora, with floors that fail the build.
+
+The seed corpus is the test set named in the product's acceptance bar; the development set
+(tests/data/devset, articles written for this project) guards against rules that only fit the seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import TopicConfig
+from pipeline.evaluation import evaluate, format_report
+
+DEVSET = Path(__file__).resolve().parents[1] / "data" / "devset"
+
+SEED_FLOORS = {"claim_precision": 0.95, "claim_recall": 0.90, "hedge_accuracy": 0.95, "attribution_accuracy": 0.85}
+DEV_FLOORS = {
+    "claim_precision": 0.90,
+    "claim_recall": 0.88,
+    "hedge_accuracy": 0.95,
+    "attribution_accuracy": 0.85,
+    "contradiction_precision": 0.70,
+    "contradiction_recall": 0.70,
+}
+
+
+@pytest.mark.parametrize(("corpus", "floors"), [("seeds", SEED_FLOORS), ("devset", DEV_FLOORS)])
+def test_scores_stay_above_their_floors(
+    corpus: str, floors: dict[str, float], kursk_topic: TopicConfig, request: pytest.FixtureRequest
+) -> None:
+    folder = request.getfixturevalue("eval_seeds_dir") if corpus == "seeds" else DEVSET
+    report = evaluate(folder, folder / "labels.json", kursk_topic)
+    scores = report.to_dict()
+    low = {k: scores[k] for k, floor in floors.items() if scores[k] < floor}
+    assert not low, f"{corpus}: below the floor {low}\n{format_report(report)}"
+    assert report.non_contradictions_flagged == 0, format_report(report)
