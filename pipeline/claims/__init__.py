@@ -27,9 +27,8 @@ EXTRACTOR_VERSION = "rules-1.0"
 __all__ = ["EXTRACTOR_VERSION", "Sentence", "extract_claims", "sentences_of"]
 
 _FURNITURE = re.compile(
-    r"^\s*(?:by\s+[A-Z]|-?\s*advertisement\s*-?$|share\s+this|sign\s+up|subscribe|follow\s+us|read\s+more|"
-    r"related:|copyright|©)",
-    re.IGNORECASE,
+    r"^\s*(?:(?i:by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*(?:$|[,.|\[(]|\s+and\s|\s+in\s)|"
+    r"(?i:-?\s*advertisement\s*-?$|share\s+this|sign\s+up|subscribe|follow\s+us|read\s+more|related:|copyright|©))"
 )
 _BIO = re.compile(
     r"\b(?:joined\s+the|began\s+(?:his|her|their)\s+(?:journalism\s+)?career|graduat(?:ed|ing)\s+from|"

@@ -145,7 +145,7 @@ def test_provenance_points_into_the_article_text(kursk_topic: TopicConfig) -> No
 def test_repeated_captions_and_bylines_give_no_claims(kursk_topic: TopicConfig) -> None:
     caption = "Soldiers train near Kursk, in this image released on November 14, 2025, showing 40 sappers."
     text = "\n".join(
-        [caption, caption, "BY JANE DOE 12 staff", "Jane Doe is the senior editor of the paper since 2011."]
+        [caption, caption, "By Jane Doe | 3 min read", "Jane Doe is the senior editor of the paper since 2011."]
     )
     claims = _claims(text, kursk_topic)
     assert [c.stated_low for c in claims] == [40]
