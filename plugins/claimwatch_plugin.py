@@ -14,10 +14,18 @@ from pipeline.dashboard import create_app
 
 
 def _snapshot() -> Path:
-    from pipeline.settings import settings_from_env
+    """The snapshot of the database the DAGs write: the Connection ``claimwatch_duckdb`` first."""
+    from pipeline.settings import DB_CONN_ID, settings_from_env
     from pipeline.store import snapshot_path
 
-    return snapshot_path(settings_from_env().db_path)
+    db = settings_from_env().db_path
+    try:
+        from airflow.models.connection import Connection
+
+        host = Connection.get_connection_from_secrets(DB_CONN_ID).host
+    except Exception:  # no such connection: the environment decides, as it does for the tasks
+        host = None
+    return snapshot_path(Path(host) if host else db)
 
 
 class ClaimwatchPlugin(AirflowPlugin):

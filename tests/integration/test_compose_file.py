@@ -148,7 +148,8 @@ def test_broker_is_redis_and_metadata_db_is_postgres(common_env: dict[str, str],
     assert db.scheme.startswith("postgresql")
     assert db.hostname == "postgres"
     backend = urlsplit(common_env["AIRFLOW__CELERY__RESULT_BACKEND"])
-    assert backend.scheme == "db+postgresql"
+    # SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, which Airflow's image does not ship.
+    assert backend.scheme == "db+postgresql+psycopg2"
     assert backend.hostname == "postgres"
     postgres_env = services["postgres"]["environment"]
     assert db.username == postgres_env["POSTGRES_USER"]

@@ -23,3 +23,12 @@ def test_plugin_is_valid_for_airflow(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert not app_spec["url_prefix"].startswith(("/api/v2", "/ui", "/execution", "/auth", "/pluginsv2"))
     response = TestClient(app_spec["app"]).get("/")
     assert response.status_code == 200 and "c.snapshot.duckdb" in response.text
+
+
+def test_page_follows_the_duckdb_connection_like_the_tasks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CLAIMWATCH_DB", str(tmp_path / "env.duckdb"))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CLAIMWATCH_DUCKDB", f'{{"conn_type": "generic", "host": "{tmp_path / "conn.duckdb"}"}}'
+    )
+    module = runpy.run_path(str(REPO_ROOT / "plugins" / "claimwatch_plugin.py"))
+    assert module["_snapshot"]() == tmp_path / "conn.snapshot.duckdb"
