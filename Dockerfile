@@ -2,7 +2,7 @@
 # for every Airflow service (`docker compose build`).
 #
 # The tag follows the official naming, apache/airflow:<airflow version>-python<X.Y>.
-# Keep <airflow version> equal to the apache-airflow pin in requirements.lock and
+# Keep <airflow version> equal to the apache-airflow pin in the lock files and
 # <X.Y> equal to the lock's --python-version (tests/integration/test_compose_file.py
 # checks both), so installing the lock never moves Airflow itself.
 FROM apache/airflow:3.3.2-python3.11
@@ -16,17 +16,13 @@ RUN mkdir -p /opt/claimwatch/data \
     && chmod -R g+rwX /opt/claimwatch
 USER airflow
 
-# Runtime dependencies at the versions pinned in requirements.lock, installed as
-# the airflow user into the image's environment, with apache-airflow pinned to the
-# image's own version (the official "add requirement packages" recipe).
-# The lock also carries the dev extra; its tools (pytest, ruff, mypy and what
-# only they need) are left out, and so are redis and psycopg2-binary: the image
-# already ships the versions its Celery and Postgres providers were built against.
-COPY --chown=airflow:0 requirements.lock /opt/claimwatch/requirements.lock
-RUN grep -viE '^(pytest|pytest-timeout|iniconfig|ruff|mypy|mypy-extensions|librt|types-pyyaml|redis|psycopg2-binary)==' \
-        /opt/claimwatch/requirements.lock > /tmp/requirements.runtime.txt \
-    && pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /tmp/requirements.runtime.txt \
-    && rm /tmp/requirements.runtime.txt
+# Runtime dependencies at the versions pinned in requirements-runtime.lock (the
+# runtime part of requirements.lock, compiled against it by `make lock`, so no
+# development tool and no test-only service client lands in the image), installed
+# as the airflow user with apache-airflow pinned to the image's own version (the
+# official "add requirement packages" recipe).
+COPY --chown=airflow:0 requirements-runtime.lock /opt/claimwatch/requirements-runtime.lock
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/claimwatch/requirements-runtime.lock
 
 # The project itself, without dependencies (they are all installed above).
 # Editable on purpose: pipeline/ finds sql/ and topics/ next to itself

@@ -35,9 +35,11 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Re-resolve the pinned dependency set after editing pyproject.toml.
+# Re-resolve the pinned dependency sets after editing pyproject.toml: everything (make install),
+# and the runtime part alone, at the same versions (the Docker image).
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -c requirements.lock -o requirements-runtime.lock
 
 bench: install
 	$(BIN)/python bench/bench_extraction.py

@@ -260,9 +260,20 @@ def test_dockerfile_airflow_version_matches_the_lock() -> None:
         assert python == lock_python.group(1)
 
 
+def _pins(path: Path) -> dict[str, str]:
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", path.read_text(encoding="utf-8"), re.MULTILINE)
+    return {name.lower(): version for name, version in pins}
+
+
+def test_runtime_lock_is_the_runtime_part_of_the_full_lock() -> None:
+    runtime, full = _pins(REPO_ROOT / "requirements-runtime.lock"), _pins(LOCK_FILE)
+    assert runtime and {k: full.get(k) for k in runtime} == runtime
+    assert not {"pytest", "ruff", "mypy", "redis", "psycopg2-binary"} & runtime.keys()
+
+
 def test_dockerfile_installs_the_lock_and_the_project() -> None:
     text = DOCKERFILE.read_text(encoding="utf-8")
-    assert "requirements.lock" in text
+    assert "requirements-runtime.lock" in text
     assert re.search(r"pip install [^\n]*--no-deps", text)
     for path in ("pipeline", "sql", "topics", "pyproject.toml", "dags", "plugins"):
         assert re.search(rf"^COPY\b[^\n]*\b{re.escape(path)}\b", text, re.MULTILINE), f"Dockerfile does not copy {path}"
