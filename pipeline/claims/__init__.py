@@ -37,6 +37,7 @@ _BIO = re.compile(
     r"contributed\s+(?:reporting|to\s+this\s+report)|^\s*editing\s+by\b)",
     re.IGNORECASE,
 )
+_WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _QUOTES = re.compile(r"[\"“”]")
 _MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
@@ -76,10 +77,12 @@ def sentences_of(text: str) -> list[Sentence]:
         seen.add(key)
         headline = not _TERMINAL.search(paragraph) and len(paragraph.split()) <= 25
         if not _MAYBE_SEVERAL.search(paragraph.rstrip()):
-            out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))  # one sentence: skip pysbd
+            if not _WEATHER.match(paragraph):  # one sentence: no need for pysbd
+                out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))
             continue
         for index, span in enumerate(segmenter.segment(paragraph)):
-            out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
+            if not _WEATHER.match(span.sent):
+                out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
     return out
 
 

@@ -39,6 +39,9 @@ HEDGE_CUES: tuple[tuple[str, str], ...] = tuple(
             ("about", "about"), ("around", "about"), ("roughly", "about"), ("approximately", "about"),
             ("some", "about"), ("an estimated", "about"), ("estimated", "about"), ("an approximate", "about"),
             ("reportedly about", "about"), ("approx.", "about"), ("circa", "about"), ("an estimate of", "about"),
+            ("the best part of", "nearly"), ("just shy of", "nearly"), ("shy of", "nearly"),
+            ("a little under", "nearly"), ("north of", "more_than"), ("a little over", "more_than"),
+            ("just over", "more_than"), ("as few as", "at_least"), ("a reported", "exact"),
             ("more than", "more_than"), ("over", "more_than"), ("above", "more_than"),
             ("in excess of", "more_than"), ("upwards of", "more_than"), ("well over", "more_than"),
             ("at least", "at_least"), ("no fewer than", "at_least"), ("no less than", "at_least"),
@@ -53,11 +56,16 @@ HEDGE_CUES: tuple[tuple[str, str], ...] = tuple(
     )
 )  # fmt: skip
 
+# Hedges written after the figure: "3,000 or so", "a third or less".
+_POST_HEDGES = {"or so": "about", "or more": "at_least", "or less": "at_most", "or fewer": "at_most", "odd": "about"}
+_POST_HEDGE = re.compile(r"^(?:\s+(or\s+so|or\s+more|or\s+less|or\s+fewer)\b|-(odd)\b)", re.IGNORECASE)
+
 _NUM_WORD = "|".join(sorted(_UNITS, key=len, reverse=True))
 _SCALE_WORD = "hundred|thousand|million|billion"
 _DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _NUMBER = (
     rf"(?:(?:{_DIGITS})(?:\s+(?:{_SCALE_WORD})|\s?(?:bn|mn|m|k)\b)?"
+    rf"|half\s+an?\s+(?:{_SCALE_WORD}|dozen)\b"
     rf"|(?:a|one|{_NUM_WORD})(?:[\s-]+(?:{_NUM_WORD}))?(?:\s+(?:{_SCALE_WORD}))+\b"
     rf"|(?:{_NUM_WORD})(?:-(?:{_NUM_WORD}))?\b"
     r"|a\s+dozen\b|dozen\b)"
@@ -76,7 +84,7 @@ _PATTERN = re.compile(
     rf"|(?P<range>(?<![\w.,-])(?P<r1>{_DIGITS})\s?(?:-|–|—|to)\s?(?P<r2>{_DIGITS})(?P<rp>{_PERCENT})?(?![\w-]))"
     rf"|(?P<orrange>(?<![\w.,-])(?P<o1>{_NUMBER})\s+or\s+(?P<o2>{_NUMBER})(?P<op>{_PERCENT})?(?![\w-]))"
     rf"|(?P<vague>\b{_VAGUE}\b)"
-    rf"|(?P<fraction>\b(?:{_FRACTION})\b)"
+    rf"|(?P<fraction>\b(?:{_FRACTION})\b(?!\s+an?\s+(?:{_SCALE_WORD}|dozen)\b))"
     rf"|(?P<number>(?<![\w.,])(?:{_NUMBER})(?P<pct>{_PERCENT})?)",
     re.IGNORECASE,
 )
@@ -105,13 +113,13 @@ _MONTH_BEFORE = re.compile(rf"\b(?:{_MONTHS})\.?\s*$", re.IGNORECASE)
 _MONTH_AFTER = re.compile(rf"^\s*(?:{_MONTHS})\b", re.IGNORECASE)
 _NOT_A_COUNT_AFTER = re.compile(
     r"^(?:\s?(?:°|º|degrees?\b|[FC]\b)|:\d|\s?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT\b|UTC\b|hours?\s+GMT)"
-    r"|(?:st|nd|rd|th)\b|\s?(?:years?\s+old|-year-old)|[A-Za-z])"
+    r"|(?:st|nd|rd|th)\b|\s?(?:years?\s+old|-year-old)|[A-Za-z]|[-‐]?\s?(?:mm|millimet(?:re|er)|calibre|caliber)\b)"
 )
 _LABEL_BEFORE = re.compile(
     r"\b(?:Article|Chapter|Section|No\.?|Number|Resolution|Phase|Stage|Rule|Paragraph|Clause|Item|Level|"
     r"Grade|Page|Vol\.?|Volume|Part|Protocol|Unit|Brigade|Division|Corps|Regiment|Battalion|Route|Highway)\s*$"
 )
-_DESIGNATOR_BEFORE = re.compile(r"(?:[A-Za-z]+[-‐/]?|\d[-‐/])$")
+_DESIGNATOR_BEFORE = re.compile(r"(?:[A-Za-z]+[-‐/+]?|\d[-‐/:])$")  # Uran-6, KN-23, UTC+3, 07:15
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +147,9 @@ def parse_number(text: str) -> float | None:
     t = " ".join(text.lower().replace("-", " ").split())
     if t in ("dozen", "a dozen"):
         return 12.0
+    half = re.fullmatch(r"half an? (\w+)", t)
+    if half:
+        return 6.0 if half.group(1) == "dozen" else _SCALES[half.group(1)] / 2
     m = re.fullmatch(r"([\d,]+(?:\.\d+)?)\s?(hundred|thousand|million|billion|bn|mn|m|k)?", t)
     if m:
         value = float(m.group(1).replace(",", ""))
@@ -262,7 +273,11 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
             return None
         value = round(_FRACTIONS[text], 4)
         hedge, start = _hedge_before(sentence, m.start())
-        return Figure(start, m.end(), m.start(), "share", "ratio" if hedge == "exact" else hedge, value, value)
+        end = m.end()
+        post = _POST_HEDGE.match(sentence[end:])
+        if post and hedge == "exact":
+            hedge, end = _POST_HEDGES[post.group(1).lower()], end + post.end()
+        return Figure(start, end, m.start(), "share", "ratio" if hedge == "exact" else hedge, value, value)
     raw = m.group("number")
     pct = m.group("pct")
     number_text = raw[: len(raw) - len(pct)] if pct else raw
@@ -273,8 +288,12 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
     if _skip_number(sentence, m.start(), m.start() + len(number_text), number_text, value):
         return None
     hedge, start = _hedge_before(sentence, m.start())
+    end = m.end()
+    post = _POST_HEDGE.match(sentence[end:])
+    if post and hedge == "exact":
+        hedge, end = _POST_HEDGES[post.group(1).lower()], end + post.end()
     kind: FigureKind = "share" if pct else "count"
     if pct and hedge == "exact":
         hedge = "ratio"  # a bare share, like "two-thirds"
     weak = number_text.lower() == "one"
-    return Figure(start, m.end(), m.start(), kind, hedge, value, value, percent=bool(pct), weak=weak)
+    return Figure(start, end, m.start(), kind, hedge, value, value, percent=bool(pct), weak=weak)

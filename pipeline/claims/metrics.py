@@ -21,12 +21,18 @@ _NP_STOP = re.compile(
 )
 _CLAUSE_END = re.compile(r"[,;:.!?()—–]|\s-\s")
 _HEAD_WORDS = 6
+_LIST_DASH = re.compile(r"^\s*[—–:]\s+")
+_GENERIC_NOUNS = {"persons", "people", "men", "individuals", "strong"}
+_RATE = re.compile(
+    r"^\s*(?:a|per|each|every)\s+(?:day|week|month|year|hour)\b|^\s*(?:daily|weekly|monthly|annually)\b", re.I
+)
+_OF_BEFORE = re.compile(r"\b(?P<noun>[A-Za-z][\w'’-]*)\s+of\s*$")
 _SKIP_AFTER_FIGURE = {"of", "them", "those", "these", "the", "more", "additional", "further", "other", "new", "extra"}
 _AUXILIARIES = {"had", "have", "has", "been", "were", "was", "are", "is", "will", "be", "would", "could", "reportedly",
                 "also", "now", "all", "since", "already", "being"}  # fmt: skip
 _MODAL = re.compile(r"^(?:could|would|will|may|might|must|should|can|remain|remained|remains|arrive|arrived)$", re.I)
 _LINK_BEFORE = re.compile(
-    r"\b(?:is|are|was|were|stand|stands|stood|number|numbers|numbered|total|totals|totalled|totaled|reached|"
+    r"\b(?:is|are|was|were|stand|stands|stood|number|numbers|numbered|numbering|total|totals|totalled|totaled|reached|"
     r"reach|put\s+(?:[\w'’-]+\s+){0,9}?at|rose\s+to|risen\s+to|fell\s+to|fallen\s+to|dropped\s+to|grew\s+to|"
     r"climbed\s+to|to|at)\s*[\"“”']?\s*(?:(?:about|around|roughly|some|approximately|more\s+than|over|nearly|"
     r"almost|up\s+to|at\s+least|fewer\s+than|less\s+than|no\s+more\s+than|an\s+estimated|close\s+to)\s*)?$",
@@ -92,6 +98,9 @@ def _words(text: str) -> list[tuple[int, str]]:
 
 def _clause_tail(sentence: str, start: int, limit: int) -> str:
     tail = sentence[start:limit]
+    lead = _LIST_DASH.match(tail)  # "About 14,000 — North Korean soldiers sent ...": a fact-box line
+    if lead:
+        tail = " " + tail[lead.end() :]
     end = _CLAUSE_END.search(tail)
     return tail[: end.start()] if end else tail
 
@@ -117,7 +126,7 @@ def has_counted_noun(sentence: str, end: int, limit: int) -> bool:
         lowered = word.lower()
         if lowered in _SKIP_AFTER_FIGURE:
             continue
-        return not (_NP_STOP.match(word) or _MODAL.match(word) or lowered.endswith("ed"))
+        return not (_NP_STOP.match(word) or _MODAL.match(word) or lowered.endswith("ed") or lowered in _GENERIC_NOUNS)
     return False
 
 
@@ -155,6 +164,12 @@ def _catalogue_metric(
     metric, head_end, modifiers = head_metric(sentence, end, limit, catalogue)
     head = sentence[:start]
     clause_start = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
+    if metric is not None and _RATE.match(sentence[head_end:]):
+        return None  # "12k rounds a day" is a rate, not a count
+    of_noun = _OF_BEFORE.search(head)
+    if metric is None and of_noun and of_noun.group("noun").lower() not in ("some", "total", "up", "out", "all"):
+        # "an army of 1.2 million", "a force of 11,000": the noun before "of" is what is counted
+        return catalogue.match_at(head[of_noun.start() :])[0] if catalogue.match_at(head[of_noun.start() :]) else None
     if metric is not None:
         if catalogue.other_populations and catalogue.other_populations.search(modifiers):
             return None  # "several hundred Russian engineering troops"
