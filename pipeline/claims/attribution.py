@@ -16,17 +16,28 @@ _SPEECH_VERBS = (
     r"claim|confirmed|confirms|confirm|announced|announces|stated|states|added|adds|believes|believe|"
     r"cited|cites|citing|alleging|alleged|alleges|wrote|writes|noted|notes|warned|warns|acknowledged|"
     r"revealed|reveals|disclosed|assessed|assesses|indicated|indicates|described|describes|describe|telling|"
-    r"saying|adding|puts|put"
+    r"saying|adding|puts|put|informs|informed|declared|declares|specified|underlined|insists|insisted|argues|"
+    r"argued|maintains|maintained|asserts|asserted|expect|expects|stressed|emphasised|emphasized"
 )
 _VERB = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
-_ACCORDING = re.compile(r"\baccording\s+to\s+", re.IGNORECASE)
+_ACCORDING = re.compile(r"\baccording\s+to\s+|\bin\s+the\s+words\s+of\s+", re.IGNORECASE)
+_ESTIMATE_OF = re.compile(
+    r"\b(?:in|by)\s+the\s+(?:estimate|count|tally|figures?|assessment)\s+(?:of\s+)?(?P<x>[^,.;]+?)"
+    r"(?:\s+(?:gave|provided|published|released|cited|presented|issued)\b|[,.;]|$)",
+    re.IGNORECASE,
+)
+_POSSESSIVE_FIGURE = re.compile(
+    r"(?P<x>(?:[A-Z][\w.-]*\s){0,3}[A-Z][\w.-]*)(?:'s|’s)\s+(?:[a-z]+\s+){0,3}"
+    r"(?:figure|figures|estimate|estimates|count|tally|assessment|data)\b"
+)
 _BY_ESTIMATE = re.compile(
     r"\b(?:by|in|according\s+to)\s+(?P<x>(?:the\s+)?[\w'’. -]{2,60}?)(?:'s|’s)\s+"
     r"(?:own\s+)?(?:estimate|estimates|count|tally|assessment|reckoning|figures|data)\b",
     re.IGNORECASE,
 )
 _PASSIVE = re.compile(
-    r"\b(?:cited|claimed|reported|given|estimated|provided|announced|released|published|confirmed|quoted)"
+    r"\b(?:cited|claimed|reported|given|estimated|provided|announced|released|published|confirmed|quoted|stated|"
+    r"declared|specified)"
     r"\s+by\s+(?P<x>[^,.;:()—–]{2,80})",
     re.IGNORECASE,
 )
@@ -40,6 +51,8 @@ _VERB_FOLLOWS = re.compile(
     r"^\s+(?:that|about|around|some|more|over|up|at|nearly|roughly|as|between|fewer|less|the|north|\d|[A-Z])"
 )
 _CLAUSE_LIKE = re.compile(r"\d|[\"“”]|\b(?:are|is|was|were|has|have|had|stand|stands|remain|remains)\b")
+_FINITE_AFTER = re.compile(r"^[^,.;]*?\b(?:has|have|had|is|are|was|were|will)\b", re.IGNORECASE)
+_BE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
 _PARTICIPLES = {"telling", "saying", "adding", "citing", "claiming", "estimating", "noting", "warning"}
 _FINITE = re.compile(
     r"^(?:\w+ed|has|have|had|is|are|was|were|will|would|said|says|told|tells|painted|made|gave|put|took|sent)$",
@@ -65,6 +78,7 @@ _TRAILING_WORDS = {
     "are", "was", "were", "been", "who", "which", "officially", "initially",
 }  # fmt: skip
 _DETERMINERS = {"some", "the", "those", "these", "several", "many", "other", "multiple", "various", "media"}
+_DATELINE = re.compile(r"^(?:(?:[^()]{0,60}\()?[^()]{0,60}\)\s*|[A-Z][A-Z .,/'’-]{2,40}\s*)[-—–]\s+")
 _PRONOUNS = {"he", "she", "they", "i", "we", "it", "his", "her"}
 _ANAPHOR = re.compile(
     r"^(?:those|these|the|that|this|such)\s+(?P<head>sources?|outlet|report|reports|newspaper|paper|channel|"
@@ -78,7 +92,8 @@ _TITLE = re.compile(
     re.IGNORECASE,
 )
 _INVERTED = re.compile(
-    r"[,\"”’]\s*(?:said|says|added|told\s+\w+|wrote|noted)\s+(?P<who>[^,.;:\"“”]{3,80})",
+    r"[,\"”’]\s*(?:said|says|added|told\s+\w+|wrote|noted|reports|reported|stated|declared|informs|specified|"
+    r"underlined|stressed)\s+(?P<who>[^,.;:\"“”]{3,80})",
     re.IGNORECASE,
 )
 _NON_PERSON = re.compile(
@@ -126,10 +141,12 @@ class Discourse:
 
 def _clean(subject: str) -> str | None:
     s = subject.strip().strip(",;:—-–\"'“”‘’ ")
+    s = _DATELINE.sub("", s)
     s = _LEADING.sub("", s).strip()
     who = re.search(r",\s+who\s*$", s)
     if not who:
-        s = re.sub(r",\s+(?:who|which)\s+[^,]+,?\s*$", "", s)  # "An official, who asked not to be named,"
+        # "An official, who asked not to be named,", "A second post, viewed 450,000 times,"
+        s = re.sub(r",\s+(?:who|which|[a-z]+ed|[a-z]+ing)\s+[^,]+,?\s*$", "", s)
     if who:
         s = s[: who.start()]
         caps = re.search(r"((?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?)*[A-Z][\w'’.-]*)\s*$", s)
@@ -150,7 +167,7 @@ def _clean(subject: str) -> str | None:
         return None  # quoted speech, not a speaker
     if not s or len(s.split()) > 14 or not re.search(r"[A-Za-z]", s):
         return None
-    if re.match(r"^[a-z]+ed\b", s) or re.search(r"\d{3}|\d,\d", s):
+    if re.match(r"^[a-z]+ed\b", s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
         return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
 
@@ -174,10 +191,15 @@ def _main_subject(clause: str, verb_start: int) -> str:
 
 
 def _according(clause: str) -> tuple[int, str] | None:
-    m = _ACCORDING.search(clause) or _BY_ESTIMATE.search(clause)
+    m = (
+        _ACCORDING.search(clause)
+        or _BY_ESTIMATE.search(clause)
+        or _ESTIMATE_OF.search(clause)
+        or _POSSESSIVE_FIGURE.search(clause)
+    )
     if not m:
         return None
-    if m.re is _BY_ESTIMATE:
+    if m.re is not _ACCORDING:
         return m.start(), m.group("x")
     rest = re.split(r"[—–();:]|\s-\s", clause[m.end() :])[0]
     segments = rest.split(",")
@@ -199,8 +221,10 @@ def _candidates(clause: str, position: int) -> list[tuple[str, str | None]]:
     if accorded:
         (before if accorded[0] < position else after).append((accorded[0], accorded[1], None))
     for verb in _VERB.finditer(clause):
-        if _NOUN_USE.search(clause[: verb.start()]) or (
-            verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :])
+        if (
+            _NOUN_USE.search(clause[: verb.start()])
+            or _BE_BEFORE.search(clause[: verb.start()])
+            or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
         if verb.start() < position:
@@ -213,14 +237,20 @@ def _candidates(clause: str, position: int) -> list[tuple[str, str | None]]:
                 # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
                 before.append((verb.start(), subject[commas[-1].end() :], relay))
             before.append((verb.start(), subject, relay))
-        elif verb.group(0).lower() not in _PARTICIPLES and not re.match(r"\s+by\b", clause[verb.end() :]):
+        elif (
+            verb.group(0).lower() not in _PARTICIPLES
+            and not re.match(r"\s+by\b", clause[verb.end() :])
+            and not _FINITE_AFTER.match(clause[verb.end() :])  # "deployments reported so far have been"
+        ):
             # A postposed verb: "..., officials said (on Tuesday)."
             commas = list(re.finditer(r",[\"”’']?\s", clause[position : verb.start()]))
             if commas:
                 after.append((verb.start(), clause[position + commas[-1].end() : verb.start()], None))
     first: list[tuple[int, str, str | None]] = []
     for passive in _PASSIVE.finditer(clause):
-        if passive.start() >= position:
+        if passive.start() < position:
+            before.append((passive.start(), passive.group("x"), None))  # "As was stated by X, ..."
+        else:
             # "the more than 4,000 dead claimed by X": attached to the figure, it beats an earlier verb.
             near = not re.search(r"[,;]\s", clause[position : passive.start()]) and passive.start() - position < 60
             (first if near else after).append((passive.start(), passive.group("x"), None))

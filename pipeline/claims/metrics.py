@@ -169,7 +169,8 @@ def _catalogue_metric(
     of_noun = _OF_BEFORE.search(head)
     if metric is None and of_noun and of_noun.group("noun").lower() not in ("some", "total", "up", "out", "all"):
         # "an army of 1.2 million", "a force of 11,000": the noun before "of" is what is counted
-        return catalogue.match_at(head[of_noun.start() :])[0] if catalogue.match_at(head[of_noun.start() :]) else None
+        hit = catalogue.match_at(head[of_noun.start() :])
+        return hit[0] if hit else None
     if metric is not None:
         if catalogue.other_populations and catalogue.other_populations.search(modifiers):
             return None  # "several hundred Russian engineering troops"
