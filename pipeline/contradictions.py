@@ -21,10 +21,14 @@ from pipeline.config import TopicConfig
 from pipeline.records import OTHER_METRIC, SEVERITIES, Claim, Contradiction, SourcedClaim, stable_id
 
 _STOCK_WINDOW_DAYS = 30
+_SAME_MOMENT_DAYS = 14
 _INCREMENT_BEFORE = re.compile(
     r"\b(?:further|additional|another|extra|new|fresh|first|second|third|initial|latest)\s+(?:group\s+of\s+|batch\s+of\s+|"
     r"wave\s+of\s+|contingent\s+of\s+)?$|\b(?:group|batch|wave|rotation)\s+of\s+$",
     re.IGNORECASE,
+)
+_FLOW = re.compile(
+    r"\balone\b|\b(?:in|during|over)\s+the\s+(?:first|second|third|fourth|last)\s+(?:half|quarter)\b", re.IGNORECASE
 )
 _INCREMENT_AFTER = re.compile(
     r"^\s+(?:more|additional|further|extra|new)\b|^[^.;]{0,60}?\b(?:first|initial|second|third|next)\s+"
@@ -33,12 +37,14 @@ _INCREMENT_AFTER = re.compile(
 )
 _CURRENT = re.compile(
     r"^[^.;,]{0,60}?\b(?:remain|remains|remained|are\s+now|is\s+now|now\s+in|still|currently|at\s+present|"
-    r"yet\s+to\s+return|living\s+in)\b",
+    r"yet\s+to\s+return|living\s+in|already|(?:are|is)\s+(?:also\s+)?(?:at\s+work|working|stationed|posted|"
+    r"deployed|present|located|based))\b",
     re.IGNORECASE,
 )
 _CURRENT_BEFORE = re.compile(
-    r"\b(?:now|currently|still)\s+(?:\w+\s+){0,3}$|\b(?:fallen|fell|dropped|down|reduced|shrunk|shrank)\s+to\s+"
-    r"(?:\w+\s+){0,2}$",
+    r"\b(?:now|currently|still|at\s+present)\b[\s,]+(?:\w+\s+){0,3}$|"
+    r"\b(?:fallen|fell|dropped|down|reduced|shrunk|shrank)\s+to\s+(?:\w+\s+){0,2}$|"
+    r"\b(?:compared\s+with|down\s+from|up\s+from)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 _CEILINGS = ("up_to",)
@@ -70,6 +76,8 @@ def scope_of(claim: Claim) -> str:
     after = sentence[at + len(surface) : at + len(surface) + 80]
     if _INCREMENT_BEFORE.search(before) or _INCREMENT_AFTER.match(after):
         return "increment"
+    if _FLOW.search(sentence[max(0, at - 60) : at + len(surface) + 40]):
+        return "increment"  # "in the first half of 2025 alone": a flow over a period, not the running total
     if _CURRENT.search(after) or _CURRENT_BEFORE.search(before):
         return "current"
     return "total"
@@ -123,7 +131,14 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
     when_a, when_b = _as_of(new), _as_of(old)
     stock = scope_of(a) == "current"
     dated = a.period_end is not None and b.period_end is not None
+    # Cumulative figures dated within two weeks describe the same moment (no count grows 50% in a
+    # week), unless the earlier one was only a lower bound ("more than 300" is true of 4,000).
+    window = _STOCK_WINDOW_DAYS if (stock or not spec.cumulative) else _SAME_MOMENT_DAYS
     if when_a and when_b and when_a != when_b:
+        earlier_claim, later_r, earlier_r = (b, ra, rb) if when_a > when_b else (a, rb, ra)
+        if earlier_claim.hedge in ("more_than", "at_least") and _above(later_r.soft, earlier_r.soft):
+            return None
+    if when_a and when_b and abs((when_a - when_b).days) > window:
         later, earlier = (ra, rb) if when_a > when_b else (rb, ra)
         if (stock or not spec.cumulative) and abs((when_a - when_b).days) > _STOCK_WINDOW_DAYS:
             return None  # a level that changes over time: a later different figure is an update
@@ -193,8 +208,11 @@ def compare(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict
         return None  # an unresolved share, or a pledge against a delivery: not comparable
     if a.role != b.role and "unspecified" not in (a.role, b.role):
         return None
-    if scope_of(a) != scope_of(b) or "increment" in (scope_of(a), scope_of(b)):
-        return None  # "a further 3,000", "fewer than 500 remain": not the running total
+    scopes = {scope_of(a), scope_of(b)}
+    if "increment" in scopes:
+        return None  # "a further 3,000": not the running total
+    if len(scopes) > 1 and a.metric == b.metric and topic.metrics[a.metric].cumulative:
+        return None  # "fewer than 500 remain" is not the running total of a cumulative count
     if a.metric == b.metric:
         if cluster_key(a) == cluster_key(b):
             return None  # the same figure re-reported

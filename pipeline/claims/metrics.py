@@ -42,7 +42,9 @@ _PRE_WORDS = 5
 _SECURITY = re.compile(r"\bsecurity\b|\bguard(?:s|ing)?\b|\bgarrison\b|\bpolic(?:e|ing)\b", re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:plans?|planned|planning|agreed|agree|pledged|pledge|promised|promise|offered|intends?|intended|"
-    r"expected|will|would|shall|could|may|might|set\s+to|ready\s+to|prepared\s+to|is\s+(?:sending|deploying|dispatching)|"
+    r"foreseen|envisaged|envisioned|expected|will|shall|"
+    r"(?:would|could|may|might)(?!\s+(?:put|estimate|say|guess|think|argue|suggest|describe|call|reckon))|"
+    r"set\s+to|ready\s+to|prepared\s+to|is\s+(?:sending|deploying|dispatching)|"
     r"are\s+(?:sending|deploying|dispatching)|to\s+(?:send|dispatch|deploy|provide|supply))\b",
     re.IGNORECASE,
 )

@@ -21,10 +21,12 @@ _QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(rx, re.IGNORECASE))
     for name, rx in (
+        ("half", r"\b(?:in|during|over)?\s*(?:the\s+)?(?P<h>first|second)\s+half\s+of\s+(?P<y>(?:19|20)\d{2})\b"),
         ("quarter", r"\b(?P<prep>by|in|during|as of)?\s*(?:the\s+)?(?P<q>first|second|third|fourth|1st|2nd|3rd|4th)"
          r"\s+quarter\s+of\s+(?P<y>(?:19|20)\d{2})\b"),
         ("since", rf"\bsince\s+(?:the\s+(?:start|beginning|end|middle|spring|summer|autumn|fall|winter)\s+of\s+)?"
                   rf"(?:(?P<m>{_MONTH})\s+)?(?P<y>(?:19|20)\d{{2}})\b"),
+        ("since_month", rf"\bsince\s+(?:last\s+)?(?P<m>{_MONTH})(?!\s+\d)\b"),
         ("since_event", rf"\bsince\s+(?!the\s+(?:start|beginning|end|middle|spring|summer|autumn|fall|winter)\b)"
                         rf"[^,.;]{{3,60}}?\bin\s+(?P<m>{_MONTH})(?:\s+(?P<y>(?:19|20)\d{{2}}))?\b"),
         ("day", rf"\b(?P<m>{_MONTH})\s+(?P<d>\d{{1,2}}),?\s+(?P<y>(?:19|20)\d{{2}})\b"),
@@ -38,7 +40,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("last_month", r"\blast\s+month\b"),
         ("this_year", r"\b(?:earlier\s+|later\s+)?this\s+year\b"),
         ("last_year", r"\blast\s+year(?:'s|’s)?\b"),
-        ("bare_month", rf"\b(?:in|since|by|during|until|from|early|late|mid-?)\s+(?P<m>{_MONTH})(?!\s+\d)\b"),
+        ("bare_month", rf"\b(?:in|since|by|during|until|from|early|late|last|mid-?)\s+(?P<m>{_MONTH})(?!\s+\d)\b"),
     )
 )  # fmt: skip
 
@@ -72,10 +74,19 @@ def _resolve(name: str, m: re.Match[str], anchor: date | None) -> tuple[str, dat
         if (g.get("prep") or "").lower() in ("by", "as of"):
             return f"by {year}-Q{q}", None, end
         return f"{year}-Q{q}", start, end
+    if name == "half" and year:
+        h = 1 if g["h"].lower() == "first" else 2
+        return f"{year}-H{h}", date(year, 6 * h - 5, 1), _month_end(year, 6 * h)
     if name == "since" and year:
         start = date(year, month or 1, 1)
         end_label = anchor.isoformat() if anchor else ""
         return f"{start.isoformat()[: 7 if month else 4]}/{end_label}", start, anchor
+    if name == "since_month" and month and anchor:
+        y = _last_occurrence(month, anchor)
+        if y == anchor.year and month == anchor.month and "last" in m.group(0).lower():
+            y -= 1
+        start = date(y, month, 1)
+        return f"{start.isoformat()[:7]}/{anchor.isoformat()}", start, anchor
     if name == "since_event" and month and (year or anchor):
         y = year or _last_occurrence(month, anchor)  # type: ignore[arg-type]
         start = date(y, month, 1)
