@@ -79,6 +79,7 @@ _TRAILING_WORDS = {
 }  # fmt: skip
 _DETERMINERS = {"some", "the", "those", "these", "several", "many", "other", "multiple", "various", "media"}
 _DATELINE = re.compile(r"^(?:(?:[^()]{0,60}\()?[^()]{0,60}\)\s*|[A-Z][A-Z .,/'’-]{2,40}\s*)[-—–]\s+")
+_MEDIA_HEADS = {"newspaper", "paper", "outlet", "channel", "broadcaster", "publication", "report"}
 _PRONOUNS = {"he", "she", "they", "i", "we", "it", "his", "her"}
 _ANAPHOR = re.compile(
     r"^(?:those|these|the|that|this|such)\s+(?P<head>sources?|outlet|report|reports|newspaper|paper|channel|"
@@ -134,6 +135,8 @@ class Discourse:
             for source in reversed(self.sources):
                 if re.search(rf"\b{re.escape(head)}", source, re.IGNORECASE):
                     return source
+            if head in _MEDIA_HEADS:
+                return text.strip()  # "the newspaper" with no newspaper named before: keep the words, never guess
             bodies = [s for s in self.sources if _NON_PERSON.search(s) and not _TITLE.search(s)]
             return bodies[-1] if bodies else (self.sources[-1] if self.sources else None)
         return None
@@ -204,8 +207,8 @@ def _according(clause: str) -> tuple[int, str] | None:
     rest = re.split(r"[—–();:]|\s-\s", clause[m.end() :])[0]
     segments = rest.split(",")
     taken = [segments[0]]
-    for segment in segments[1:-1]:
-        words = segment.split()
+    for segment in segments[1:]:
+        words = segment.strip().rstrip(".").split()
         if len(words) <= 5 and (" and " in segment or all(w[:1].isupper() for w in words)):
             taken.append(segment)
         else:

@@ -121,3 +121,28 @@ def test_part_whole_is_checked_within_one_source_only(kursk_topic: TopicConfig) 
     assert other_source is None
     same = compare(_sourced(2, **killed), _sourced(1, **deployed), kursk_topic)
     assert same is not None and same.rule == "part_exceeds_whole"
+
+
+def test_a_count_cannot_double_within_two_weeks_but_may_over_months(kursk_topic: TopicConfig) -> None:
+    about_14k = _sourced(1, day=10, **ABOUT_14K)
+    upwards = {"hedge": "more_than", "stated_low": 30000, "stated_high": 30000, "surface": "upwards of 30,000"}
+    week_later = compare(_sourced(2, day=17, **upwards), about_14k, kursk_topic)
+    assert week_later is not None and week_later.rule == "hard_conflict"
+    months_later = replace(_sourced(2, **upwards), published_at=datetime(2026, 3, 1, tzinfo=UTC))
+    assert compare(months_later, about_14k, kursk_topic) is None
+
+
+def test_a_later_figure_above_an_earlier_lower_bound_is_consistent(kursk_topic: TopicConfig) -> None:
+    killed = {"metric": "troops_killed", "role": "unspecified", "hedge": "more_than"}
+    early = _sourced(1, day=1, **killed, stated_low=300, stated_high=300, surface="more than 300")
+    late = _sourced(2, day=10, **killed, stated_low=4000, stated_high=4000, surface="more than 4,000")
+    assert compare(late, early, kursk_topic) is None
+
+
+def test_a_flow_over_part_of_a_period_is_not_the_running_total(kursk_topic: TopicConfig) -> None:
+    shells = {"metric": "artillery_shells_supplied", "role": "unspecified", "hedge": "about"}
+    total = _sourced(1, **shells, stated_low=6e6, stated_high=6e6, surface="About 6 million",
+                     sentence="About 6 million shells were delivered since 2023.")  # fmt: skip
+    flow = _sourced(2, **shells, stated_low=1.5e6, stated_high=1.5e6, surface="about 1.5 million",
+                    sentence="In the first half of 2025 alone we tracked about 1.5 million rounds.")  # fmt: skip
+    assert scope_of(flow.claim) == "increment" and compare(flow, total, kursk_topic) is None

@@ -268,3 +268,33 @@ def test_time_belongs_to_the_figure_it_stands_next_to(kursk_topic: TopicConfig) 
     assert claims["Close to 2,500"].refers_to is None
     assert claims["roughly 2,000"].refers_to == "2025-02"
     assert claims["More than 4,000"].refers_to == "2024-12/2025-11-14"
+
+
+def test_fact_box_lines_rates_and_nouns_before_of(kursk_topic: TopicConfig) -> None:
+    text = (
+        "By the numbers\n"
+        "About 14,000 — North Korean soldiers sent to Russia, according to Seoul.\n"
+        "Two — North Korean soldiers held as prisoners of war by Ukraine.\n"
+        "Russian guns fire 12k rounds a day along the front, a small share for an army of 1.2 million.\n"
+        "Weather in Kursk today: 19C, wind 4 metres per second."
+    )
+    claims = {c.surface: (c.metric, c.attributed_to) for c in _claims(text, kursk_topic)}
+    assert claims == {
+        "About 14,000": ("troops_deployed", "Seoul"),
+        "Two": ("troops_captured", None),
+        "12k": ("other", None),
+        "1.2 million": ("other", None),
+    }
+
+
+def test_datelines_inverted_verbs_and_words_of(kursk_topic: TopicConfig) -> None:
+    text = (
+        "SEOUL, Dec 19 (Meridian Wire) - South Korea's spy agency said some 11,000 soldiers had been sent.\n"
+        "Over 41,000 explosive objects were made harmless, reports the newspaper.\n"
+        "'The best part of 190,000 people' fled in August 2024, in the words of the spokeswoman, Olga Zimina."
+    )
+    claims = _by_surface(_claims(text, kursk_topic))
+    assert claims["some 11,000"].attributed_to == "South Korea's spy agency"
+    assert claims["Over 41,000"].attributed_to == "the newspaper"
+    assert claims["The best part of 190,000"].attributed_to == "the spokeswoman, Olga Zimina"
+    assert claims["The best part of 190,000"].metric == "civilians_displaced"

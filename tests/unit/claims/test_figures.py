@@ -43,6 +43,13 @@ def test_parse_number(text: str, value: float) -> None:
         ("almost 2,000 dead", "almost 2,000", "nearly", 2000, 2000),
         ("Estimated 14,000 DPRK soldiers", "Estimated 14,000", "about", 14000, 14000),
         ("40% of shells", "40%", "ratio", 40, 40),
+        ("a further 3,000 or so troops", "3,000 or so", "about", 3000, 3000),
+        ("a third or less of the shells", "a third or less", "at_most", 0.3333, 0.3333),
+        ("north of 9 million shells", "north of 9 million", "more_than", 9e6, 9e6),
+        ("the best part of 190,000 people", "the best part of 190,000", "nearly", 190000, 190000),
+        ("as few as 50 of us", "as few as 50", "at_least", 50, 50),
+        ("half a million soldiers", "half a million", "exact", 500000, 500000),
+        ("groups of three or four", "three or four", "between", 3, 4),
         ("roughly 40% of the land", "roughly 40%", "about", 40, 40),
     ],
 )
@@ -86,6 +93,10 @@ def test_vague_amounts_have_no_stated_number(sentence: str, low: float, high: fl
         "One of them said the first of the teams had left.",
         "Production rose in the first half of 2025.",
         "The partnership between the two countries is shifting.",
+        "07:15 — Ukraine's agency posted at 11:45 (UTC+3).",
+        "They fired 152-mm and 122-millimetre shells.",
+        "Russia signed Article 4 of the treaty.",
+        "He was based in Moscow from 2019 to 2022.",
     ],
 )
 def test_never_a_figure(sentence: str) -> None:
