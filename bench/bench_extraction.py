@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline.claims import extract_claims
+from pipeline.claims import Catalogue, extract_claims
 from pipeline.config import load_topic
 from pipeline.extract import extract_article
 from pipeline.records import FeedEntry, FetchedPage
@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
     pairs = [(p, a) for p, a in zip(pages, articles, strict=False)]
     trafilatura_s = per_call(lambda: [extract_article(p) for p, _ in pairs], args.rounds) / len(pairs)
-    claims_s = per_call(lambda: [extract_claims(a, topic) for _, a in pairs], args.rounds) / len(pairs)
+    catalogue = Catalogue.of(topic)
+    claims_s = per_call(lambda: [extract_claims(a, topic, catalogue) for _, a in pairs], args.rounds) / len(pairs)
     result = {
         "articles": len(pairs),
         "rounds": args.rounds,

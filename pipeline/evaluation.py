@@ -247,13 +247,14 @@ def _match(predicted: list[Claim], labels: list[LabelledClaim]) -> dict[str, Cla
 
 def evaluate(corpus_dir: str | Path, labels_file: str | Path, topic: TopicConfig) -> EvalReport:
     """Extract, match, then replay the articles in publication order through the contradiction rules."""
-    from pipeline.claims import extract_claims
+    from pipeline.claims import Catalogue, extract_claims
     from pipeline.contradictions import find_contradictions
 
     articles = load_corpus(corpus_dir)
     labels, pairs, non_pairs = load_labels(labels_file)
     report = EvalReport(articles=len(articles), labelled=len(labels))
-    extracted: dict[str, list[Claim]] = {a.article_id: extract_claims(a, topic) for a in articles}
+    catalogue = Catalogue.of(topic)
+    extracted: dict[str, list[Claim]] = {a.article_id: extract_claims(a, topic, catalogue) for a in articles}
     to_label: dict[str, str] = {}
     for article in articles:
         predicted = extracted[article.article_id]

@@ -27,14 +27,15 @@ class ReprocessSummary:
 
 def reprocess(topic: TopicConfig, db: Path, run_id: str = "reprocess") -> ReprocessSummary:
     from pipeline import store
-    from pipeline.claims import EXTRACTOR_VERSION, extract_claims
+    from pipeline.claims import EXTRACTOR_VERSION, Catalogue, extract_claims
 
     with store.open_store(db) as con:
         articles = store.stored_articles(con, topic.name)
         before = {r[0] for r in con.execute("SELECT claim_id FROM claims WHERE topic = ?", [topic.name]).fetchall()}
         claims_by_article = {}
+        catalogue = Catalogue.of(topic)
         for i, article in enumerate(articles, 1):
-            claims_by_article[article.article_id] = extract_claims(article, topic)
+            claims_by_article[article.article_id] = extract_claims(article, topic, catalogue)
             if i % 50 == 0:
                 log.info("re-parsed %d/%d articles", i, len(articles))
         total = store.replace_claims(con, topic.name, claims_by_article, run_id)

@@ -197,7 +197,7 @@ def fetch_pages(job: Job, now: Callable[[], datetime] = lambda: datetime.now(UTC
 
 def extract(job: Job) -> Job:
     """Main text, exact-duplicate removal, relevance and claims for each fetched page."""
-    from pipeline.claims import extract_claims
+    from pipeline.claims import Catalogue, extract_claims
     from pipeline.dedup import drop_duplicates
     from pipeline.extract import ExtractionError, extract_article
     from pipeline.relevance import is_relevant
@@ -223,8 +223,9 @@ def extract(job: Job) -> Job:
         Skipped(a.url, "duplicate", "same text as another article in this run", "dedup", a.article_id) for a in dropped
     ]
     claims: list[Claim] = []
+    catalogue = Catalogue.of(topic)
     for article in kept:
-        claims.extend(extract_claims(article, topic))
+        claims.extend(extract_claims(article, topic, catalogue))
     log.info("topic %s: %d articles kept, %d claims, %d skipped", topic.name, len(kept), len(claims), len(skipped))
     save_batch(job.stage_dir / "batch.json", Batch(topic.name, kept, claims, skipped, _records(FeedPoll, raw["polls"])))
     return job

@@ -24,7 +24,7 @@ from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
 
 EXTRACTOR_VERSION = "rules-1.0"
 
-__all__ = ["EXTRACTOR_VERSION", "Sentence", "extract_claims", "sentences_of"]
+__all__ = ["EXTRACTOR_VERSION", "Catalogue", "Sentence", "extract_claims", "sentences_of"]
 
 _FURNITURE = re.compile(
     r"^\s*(?:(?i:by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*(?:$|[,.|\[(]|\s+and\s|\s+in\s)|"
@@ -153,9 +153,13 @@ def _contexts(
     return out
 
 
-def extract_claims(article: Article, topic: TopicConfig) -> list[Claim]:
-    """All claims in one article, in text order."""
-    catalogue = Catalogue.of(topic)
+def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | None = None) -> list[Claim]:
+    """All claims in one article, in text order.
+
+    ``catalogue`` is the topic's compiled cue catalogue (``Catalogue.of(topic)``); pass it when
+    extracting many articles so the cues are compiled once.
+    """
+    catalogue = catalogue or Catalogue.of(topic)
     sentences = sentences_of(article.text)
     anchor = article.published_at.date() if article.published_at else None
     discourse = Discourse()
