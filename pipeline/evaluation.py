@@ -27,6 +27,18 @@ _GENERIC = {"some", "several", "many", "sources", "source", "reports", "report",
             "media", "government", "other", "multiple", "newspaper", "channel"}  # fmt: skip
 
 
+# The scores `claimwatch eval --json` always prints.
+SCORE_KEYS = (
+    "claim_precision",
+    "claim_recall",
+    "claim_f1",
+    "hedge_accuracy",
+    "attribution_accuracy",
+    "contradiction_precision",
+    "contradiction_recall",
+)
+
+
 class EvaluationError(ValueError):
     """A corpus or label file that cannot be scored, naming the file."""
 
@@ -95,18 +107,7 @@ class EvalReport:
         return self.contradictions_correct / self.contradictions_labelled if self.contradictions_labelled else 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        scores = {
-            name: round(getattr(self, name), 4)
-            for name in (
-                "claim_precision",
-                "claim_recall",
-                "claim_f1",
-                "hedge_accuracy",
-                "attribution_accuracy",
-                "contradiction_precision",
-                "contradiction_recall",
-            )
-        }
+        scores = {name: round(getattr(self, name), 4) for name in SCORE_KEYS}
         counts = {
             name: getattr(self, name)
             for name in (

@@ -10,30 +10,17 @@ import pytest
 
 from pipeline.alerts import AlertDeliveryError, build_alert, deliver
 from pipeline.config import AlertRoute
-from pipeline.records import Alert, Contradiction, SourcedClaim, stable_id
+from pipeline.records import Alert, Contradiction, stable_id
 from tests.integration.helpers import webhook_receiver
-from tests.unit.factories import make_article, make_claim
+from tests.unit.factories import UP_TO_12K, make_article, make_sourced
 
 
 def _alert(url: str) -> Alert:
-    a1, a2 = make_article(1), make_article(2)
-    old = SourcedClaim(make_claim(a1), a1.url, "Yonhap", a1.published_at)
-    new = SourcedClaim(
-        make_claim(
-            a2,
-            stated_low=None,
-            stated_high=12000,
-            value_low=0,
-            value_high=12000,
-            hedge="up_to",
-            surface="up to 12,000",
-            sentence='Up to 12,000 troops, "Zelensky" said — <b>ünïcode</b>.',
-            attributed_to="Volodymyr Zelensky",
-        ),
-        a2.url,
-        "Fox News",
-        datetime(2025, 11, 14, 9, 0, tzinfo=UTC),
-    )
+    a1 = make_article(1)
+    a2 = make_article(2, published_at=datetime(2025, 11, 14, 9, 0, tzinfo=UTC))
+    old = make_sourced(a1, "Yonhap")
+    sentence = 'Up to 12,000 troops, "Zelensky" said — <b>ünïcode</b>.'
+    new = make_sourced(a2, "Fox News", **{**UP_TO_12K, "stated_low": None}, sentence=sentence)
     x = Contradiction(
         contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
         claim_id=new.claim.claim_id,

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipeline import store
+from pipeline.evaluation import SCORE_KEYS
 from tests.integration.helpers import run_cli
 from tests.unit.factories import make_article
 
@@ -31,15 +32,7 @@ def test_eval_json_reports_every_key_above_the_bar(eval_seeds_dir: Path) -> None
     )
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout)
-    for key in [
-        "claim_precision",
-        "claim_recall",
-        "claim_f1",
-        "hedge_accuracy",
-        "attribution_accuracy",
-        "contradiction_precision",
-        "contradiction_recall",
-    ]:
+    for key in SCORE_KEYS:
         assert 0.0 <= report[key] <= 1.0, key
     assert report["claim_precision"] >= 0.95 and report["claim_recall"] >= 0.90
     assert report["hedge_accuracy"] >= 0.95 and report["attribution_accuracy"] >= 0.85

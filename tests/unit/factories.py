@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.records import Article, Claim, stable_id
+from pipeline.records import Article, Claim, SourcedClaim, stable_id
 
 
 def make_article(n: int = 1, **overrides: Any) -> Article:
@@ -54,3 +54,21 @@ def make_claim(article: Article, start: int = 0, **overrides: Any) -> Claim:
         extractor_version="test-1",
     )
     return replace(base, **overrides)
+
+
+# Zelensky's ceiling from the seeds, the usual other side of "about 14,000".
+UP_TO_12K: dict[str, Any] = {
+    "stated_low": 12000,
+    "stated_high": 12000,
+    "value_low": 0,
+    "value_high": 12000,
+    "hedge": "up_to",
+    "surface": "up to 12,000",
+    "attributed_to": "Volodymyr Zelensky",
+}
+
+
+def make_sourced(article: Article, outlet: str = "Example News", **claim_overrides: Any) -> SourcedClaim:
+    """A claim with the article facts alerts and contradiction rules read."""
+    start = claim_overrides.pop("start", 0)
+    return SourcedClaim(make_claim(article, start, **claim_overrides), article.url, outlet, article.published_at)

@@ -20,7 +20,7 @@ from pipeline.alerts import (
 )
 from pipeline.config import AlertRoute
 from pipeline.records import Alert, Contradiction, Severity, SourcedClaim, stable_id
-from tests.unit.factories import make_article, make_claim
+from tests.unit.factories import UP_TO_12K, make_article, make_sourced
 
 CLAIM_KEYS = {
     "claim_id",
@@ -44,28 +44,10 @@ CLAIM_KEYS = {
 
 
 def _pair(**new_overrides: object) -> tuple[SourcedClaim, SourcedClaim]:
-    old_article = make_article(1)
-    new_article = make_article(2)
-    old = SourcedClaim(
-        claim=make_claim(old_article),
-        url=old_article.url,
-        outlet="Yonhap",
-        published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC),
-    )
-    new_claim = make_claim(
-        new_article,
-        stated_low=None,
-        stated_high=12000,
-        value_low=0,
-        value_high=12000,
-        hedge="up_to",
-        surface="up to 12,000",
-        sentence="Up to 12,000 North Korean troops are in Kursk, Zelensky said.",
-        attributed_to="Volodymyr Zelensky",
-        relayed_by="Reuters",
-    )
-    new_claim = replace(new_claim, **new_overrides)  # type: ignore[arg-type]
-    new = SourcedClaim(claim=new_claim, url=new_article.url, outlet="Fox News", published_at=new_article.published_at)
+    old = make_sourced(make_article(1, published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC)), "Yonhap")
+    claim = {**UP_TO_12K, "stated_low": None, "relayed_by": "Reuters"}
+    claim["sentence"] = "Up to 12,000 North Korean troops are in Kursk, Zelensky said."
+    new = make_sourced(make_article(2), "Fox News", **{**claim, **new_overrides})
     return new, old
 
 
