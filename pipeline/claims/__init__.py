@@ -38,6 +38,7 @@ _BIO = re.compile(
     re.IGNORECASE,
 )
 _WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
+_REPORTED = re.compile(r"(?:a\s+reported|reportedly)\b", re.IGNORECASE)  # "a reported 1,000": unconfirmed
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _QUOTES = re.compile(r"[\"“”]")
 _MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
@@ -168,11 +169,19 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     speaker: str | None = None  # the speaker of a quotation still open
     pending_headline: list[_Found] = []
     metric_names = list(topic.metrics)
-    for sentence in sentences:
-        caveat = caveat_in(sentence.text, sentence.paragraph, sentence.index, metric_names)
+    all_figures = [find_figures(sentence.text) for sentence in sentences]
+    counted = {s.paragraph for s, figures in zip(sentences, all_figures, strict=True) if figures}
+    for sentence, figures in zip(sentences, all_figures, strict=True):
+        # A caveat paragraph with no figure of its own ("Note: figures are as published") covers them all.
+        caveat = caveat_in(
+            sentence.text,
+            sentence.paragraph,
+            sentence.index,
+            [*metric_names, OTHER_METRIC],
+            sentence.paragraph in counted,
+        )
         if caveat:
             caveats.append(caveat)
-        figures = find_figures(sentence.text)
         metrics = _metrics(sentence.text, figures, catalogue)
         contexts = _contexts(sentence.text, figures, metrics, topic, anchor)
         named: list[str] = []
@@ -277,7 +286,8 @@ def _claim(
         refers_to=when.label if when else None,
         period_start=when.start if when else None,
         period_end=when.end if when else None,
-        unverified=is_unverified(sentence.paragraph, sentence.index, metric, lineage, True, caveats),
+        unverified=_REPORTED.match(article.text, char_start) is not None
+        or is_unverified(sentence.paragraph, sentence.index, metric, lineage, True, caveats),
         modality=found.context.modality,  # type: ignore[arg-type]
         role=found.context.role,  # type: ignore[arg-type]
         extractor_version=EXTRACTOR_VERSION,

@@ -298,3 +298,30 @@ def test_datelines_inverted_verbs_and_words_of(kursk_topic: TopicConfig) -> None
     assert claims["Over 41,000"].attributed_to == "the newspaper"
     assert claims["The best part of 190,000"].attributed_to == "the spokeswoman, Olga Zimina"
     assert claims["The best part of 190,000"].metric == "civilians_displaced"
+
+
+def test_caveat_scopes_beyond_the_sentence(kursk_topic: TopicConfig) -> None:
+    text = (
+        "Seoul said at least 100 soldiers had been killed and 2,000 deminers had arrived.\n"
+        "It gave no details of the casualty figures, which the agency could not independently verify.\n"
+        "Bloggers claim that as many as 4,000 builders are at work; we cannot confirm that. Officials said "
+        "1,000 deminers had arrived.\n"
+        "Moscow has sent a reported 1,000 deminers.\n"
+        "Note: figures are given as published; the monitoring service has not checked them independently."
+    )
+    claims = [(c.surface, c.unverified) for c in _claims(text, kursk_topic)]
+    assert claims == [
+        ("at least 100", True),  # casualty figures, named by a caveat in a relative clause
+        ("2,000", True),  # the closing note covers every figure
+        ("as many as 4,000", True),
+        ("1,000", True),
+        ("a reported 1,000", True),
+    ]
+    without_note = text.rsplit("\n", 1)[0]
+    assert [(c.surface, c.unverified) for c in _claims(without_note, kursk_topic)] == [
+        ("at least 100", True),
+        ("2,000", False),
+        ("as many as 4,000", True),
+        ("1,000", False),  # "we cannot confirm that" covers the bloggers' figure only
+        ("a reported 1,000", True),
+    ]
