@@ -53,6 +53,7 @@ class LabelledClaim:
     stated_high: float | None
     surface: str
     attributed_to: str | None
+    unverified: bool | None = None
 
 
 @dataclass
@@ -65,6 +66,8 @@ class EvalReport:
     matched: int = 0
     hedge_correct: int = 0
     attribution_correct: int = 0
+    unverified_compared: int = 0
+    unverified_correct: int = 0
     contradictions_predicted: int = 0
     contradictions_labelled: int = 0
     contradictions_correct: int = 0
@@ -97,6 +100,10 @@ class EvalReport:
         return self.attribution_correct / self.matched if self.matched else 0.0
 
     @property
+    def unverified_accuracy(self) -> float:
+        return self.unverified_correct / self.unverified_compared if self.unverified_compared else 1.0
+
+    @property
     def contradiction_precision(self) -> float:
         if not self.contradictions_predicted:
             return 1.0 if not self.contradictions_labelled else 0.0
@@ -107,7 +114,7 @@ class EvalReport:
         return self.contradictions_correct / self.contradictions_labelled if self.contradictions_labelled else 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        scores = {name: round(getattr(self, name), 4) for name in SCORE_KEYS}
+        scores = {name: round(getattr(self, name), 4) for name in (*SCORE_KEYS, "unverified_accuracy")}
         counts = {
             name: getattr(self, name)
             for name in (
@@ -188,6 +195,7 @@ def load_labels(labels_file: str | Path) -> tuple[list[LabelledClaim], list[tupl
                 stated_high=c.get("stated_high"),
                 surface=str(c.get("surface") or ""),
                 attributed_to=c.get("attributed_to"),
+                unverified=c.get("unverified"),
             )
             for i, c in enumerate(raw["claims"], start=1)
         ]
@@ -273,6 +281,9 @@ def evaluate(corpus_dir: str | Path, labels_file: str | Path, topic: TopicConfig
                 report.hedge_correct += 1
             else:
                 report.wrong_hedge.append(f"{label.claim_id} {claim.surface!r}: {claim.hedge} != {label.hedge}")
+            if label.unverified is not None:
+                report.unverified_compared += 1
+                report.unverified_correct += claim.unverified == label.unverified
             if attribution_matches(claim.attributed_to, label.attributed_to):
                 report.attribution_correct += 1
             else:
@@ -342,6 +353,7 @@ def format_report(report: EvalReport) -> str:
         f"claim F1          {report.claim_f1:.3f}",
         f"hedge accuracy    {report.hedge_accuracy:.3f}",
         f"attribution acc.  {report.attribution_accuracy:.3f}",
+        f"unverified acc.   {report.unverified_accuracy:.3f}",
         f"contradictions    precision {report.contradiction_precision:.3f}, recall {report.contradiction_recall:.3f} "
         f"({report.contradictions_correct}/{report.contradictions_predicted} predicted, "
         f"{report.contradictions_labelled} labelled; {report.non_contradictions_flagged} labelled non-contradictions "
