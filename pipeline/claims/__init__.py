@@ -39,6 +39,12 @@ _BIO = re.compile(
 )
 _WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
 _REPORTED = re.compile(r"(?:a\s+reported|reportedly)\b", re.IGNORECASE)  # "a reported 1,000": unconfirmed
+_QUESTION = re.compile(r"^\s*Q\s*[:.]\s")
+_IN_ANSWER = re.compile(r"^\s*Q\s*[:.]\s.*?\bA\s*[:.]\s|^\s*A\s*[:.]\s")
+_TITLED_NAME = re.compile(
+    r"\b(?:Colonel|Col\.|General|Gen\.|Major|Maj\.|Lieutenant|Lt\.|Captain|Capt\.|Dr\.|Professor|Prof\.|"
+    r"Minister|President|Governor|Ambassador|Mayor|Senator|Commander)(?:\s+[A-Z][\w'’.-]+){1,3}"
+)
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _QUOTES = re.compile(r"[\"“”]")
 _MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
@@ -85,6 +91,18 @@ def sentences_of(text: str) -> list[Sentence]:
             if not _WEATHER.match(span.sent):
                 out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
     return out
+
+
+def _interviewee(paragraphs: list[str]) -> str | None:
+    """In a Q&A, the first person named with a title before the questions start answers them."""
+    questions = [i for i, p in enumerate(paragraphs) if _QUESTION.match(p)]
+    if not questions:
+        return None
+    for paragraph in paragraphs[: questions[0]]:
+        m = _TITLED_NAME.search(paragraph)
+        if m:
+            return m.group(0)
+    return None
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
@@ -170,6 +188,8 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     pending_headline: list[_Found] = []
     metric_names = list(topic.metrics)
     all_figures = [find_figures(sentence.text) for sentence in sentences]
+    paragraphs = dict(enumerate(line for _, line in _paragraphs(article.text)))
+    interviewee = _interviewee(list(paragraphs.values()))
     counted = {s.paragraph for s, figures in zip(sentences, all_figures, strict=True) if figures}
     for sentence, figures in zip(sentences, all_figures, strict=True):
         # A caveat paragraph with no figure of its own ("Note: figures are as published") covers them all.
@@ -194,6 +214,8 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
                 source = attribution.source if attribution else speaker
                 if source is None and sentence.headline:
                     source = headline_source(sentence.text)
+                if source is None and interviewee and _IN_ANSWER.search(paragraphs[sentence.paragraph], 0):
+                    source = interviewee  # "Q: ... A: Right now, between 2,000 and 3,000 ..."
                 item = _Found(sentence, figure, metric, source, attribution.relay if attribution else None, context)
                 if source is None and sentence.headline:
                     pending_headline.append(item)

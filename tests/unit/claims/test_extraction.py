@@ -325,3 +325,12 @@ def test_caveat_scopes_beyond_the_sentence(kursk_topic: TopicConfig) -> None:
         ("1,000", False),  # "we cannot confirm that" covers the bloggers' figure only
         ("a reported 1,000", True),
     ]
+
+
+def test_interview_answers_belong_to_the_interviewee(kursk_topic: TopicConfig) -> None:
+    text = (
+        "Colonel Oksana Hrytsenko heads the team that follows North Korean units.\n"
+        "Q: How many soldiers are in Kursk now? A: Right now, between 2,000 and 3,000 are deployed there."
+    )
+    [claim] = _claims(text, kursk_topic)
+    assert (claim.attributed_to, claim.metric) == ("Colonel Oksana Hrytsenko", "troops_deployed")
