@@ -177,6 +177,8 @@ def _part_whole(child: SourcedClaim, parent: SourcedClaim, topic: TopicConfig) -
     (a first group of 1,500, a further 3,000), so a bigger part proves nothing."""
     if not child.claim.attributed_to or child.claim.attributed_to != parent.claim.attributed_to:
         return None
+    if scope_of(parent.claim) != "total" or scope_of(child.claim) == "increment":
+        return None  # more killed than are at the front *now* is no contradiction
     rc, rp = _reading(child.claim, topic), _reading(parent.claim, topic)
     if "vague" in (child.claim.hedge, parent.claim.hedge) or parent.claim.hedge in _CEILINGS:
         return None

@@ -146,3 +146,11 @@ def test_a_flow_over_part_of_a_period_is_not_the_running_total(kursk_topic: Topi
     flow = _sourced(2, **shells, stated_low=1.5e6, stated_high=1.5e6, surface="about 1.5 million",
                     sentence="In the first half of 2025 alone we tracked about 1.5 million rounds.")  # fmt: skip
     assert scope_of(flow.claim) == "increment" and compare(flow, total, kursk_topic) is None
+
+
+def test_more_killed_than_now_at_the_front_is_no_contradiction(kursk_topic: TopicConfig) -> None:
+    killed = {"metric": "troops_killed", "role": "unspecified", "hedge": "more_than", "stated_low": 6000,
+              "stated_high": 6000, "surface": "a little over 6,000", "sentence": "Our count is a little over 6,000."}  # fmt: skip
+    front = {"hedge": "between", "stated_low": 2000, "stated_high": 3000, "surface": "between 2,000 and 3,000",
+             "sentence": "Right now, between 2,000 and 3,000 are deployed along the line."}  # fmt: skip
+    assert compare(_sourced(2, **killed), _sourced(1, **front), kursk_topic) is None
