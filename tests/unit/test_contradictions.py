@@ -150,7 +150,8 @@ def test_a_flow_over_part_of_a_period_is_not_the_running_total(kursk_topic: Topi
 
 def test_more_killed_than_now_at_the_front_is_no_contradiction(kursk_topic: TopicConfig) -> None:
     killed = {"metric": "troops_killed", "role": "unspecified", "hedge": "more_than", "stated_low": 6000,
-              "stated_high": 6000, "surface": "a little over 6,000", "sentence": "Our count is a little over 6,000."}  # fmt: skip
+              "stated_high": 6000, "surface": "a little over 6,000",
+              "sentence": "Our count is a little over 6,000."}  # fmt: skip
     front = {"hedge": "between", "stated_low": 2000, "stated_high": 3000, "surface": "between 2,000 and 3,000",
              "sentence": "Right now, between 2,000 and 3,000 are deployed along the line."}  # fmt: skip
     assert compare(_sourced(2, **killed), _sourced(1, **front), kursk_topic) is None
