@@ -234,6 +234,10 @@ def _candidates(clause: str, position: int) -> list[tuple[str, str | None]]:
             told = _TOLD.match(clause[verb.start() :])
             relay = told.group("relay").strip() if told else None
             participle = verb.group(0).lower() in _PARTICIPLES
+            if verb.group(0).lower() == "citing" and not clause[: verb.start()].strip(" -–—\"'“‘"):
+                # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
+                before.append((verb.start(), re.split(r"[,;:]", clause[verb.end() :])[0], relay))
+                continue
             subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
             commas = list(re.finditer(r",\s", subject))
             if commas and _CLAUSE_LIKE.search(subject):

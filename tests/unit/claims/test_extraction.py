@@ -334,3 +334,10 @@ def test_interview_answers_belong_to_the_interviewee(kursk_topic: TopicConfig) -
     )
     [claim] = _claims(text, kursk_topic)
     assert (claim.attributed_to, claim.metric) == ("Colonel Oksana Hrytsenko", "troops_deployed")
+
+
+def test_a_sentence_opening_with_citing_credits_the_cited_body(kursk_topic: TopicConfig) -> None:
+    text = "Citing the Institute for Peninsula Security, I would put deliveries at north of 9 million shells."
+    [claim] = _claims(text, kursk_topic)
+    assert claim.attributed_to == "Institute for Peninsula Security"
+    assert (claim.metric, claim.hedge, claim.modality) == ("artillery_shells_supplied", "more_than", "actual")
