@@ -17,6 +17,7 @@ from pipeline.claims.attribution import Discourse, attribute, headline_source, s
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
 from pipeline.claims.metrics import Catalogue, assign_metric, complement_sibling, modality_for, role_for
+from pipeline.claims.sentences import Sentence, paragraphs_of, sentences_of
 from pipeline.claims.timeref import TimeRef, find_times
 from pipeline.claims.verification import Caveat, caveat_in, is_unverified
 from pipeline.config import TopicConfig
@@ -26,18 +27,6 @@ EXTRACTOR_VERSION = "rules-1.0"
 
 __all__ = ["EXTRACTOR_VERSION", "Catalogue", "Sentence", "extract_claims", "sentences_of"]
 
-_FURNITURE = re.compile(
-    r"^\s*(?:(?i:by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*(?:$|[,.|\[(]|\s+and\s|\s+in\s)|"
-    r"(?i:-?\s*advertisement\s*-?$|share\s+this|sign\s+up|subscribe|follow\s+us|read\s+more|related:|copyright|©))"
-)
-_BIO = re.compile(
-    r"\b(?:joined\s+the|began\s+(?:his|her|their)\s+(?:journalism\s+)?career|graduat(?:ed|ing)\s+from|"
-    r"is\s+(?:the|a|an)\s+[\w\s'’-]{0,40}(?:editor|correspondent|reporter|writer|columnist)\b|"
-    r"has\s+(?:covered|reported\s+(?:on|from)|written\s+(?:about|on))\b|^\s*(?:additional\s+)?reporting\s+by\b|"
-    r"contributed\s+(?:reporting|to\s+this\s+report)|^\s*editing\s+by\b)",
-    re.IGNORECASE,
-)
-_WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
 _REPORTED = re.compile(r"(?:a\s+reported|reportedly)\b", re.IGNORECASE)  # "a reported 1,000": unconfirmed
 _QUESTION = re.compile(r"^\s*Q\s*[:.]\s")
 _IN_ANSWER = re.compile(r"^\s*Q\s*[:.]\s.*?\bA\s*[:.]\s|^\s*A\s*[:.]\s")
@@ -45,52 +34,7 @@ _TITLED_NAME = re.compile(
     r"\b(?:Colonel|Col\.|General|Gen\.|Major|Maj\.|Lieutenant|Lt\.|Captain|Capt\.|Dr\.|Professor|Prof\.|"
     r"Minister|President|Governor|Ambassador|Mayor|Senator|Commander)(?:\s+[A-Z][\w'’.-]+){1,3}"
 )
-_TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _QUOTES = re.compile(r"[\"“”]")
-_MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
-
-
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """One sentence with its place in the article text."""
-
-    text: str
-    start: int
-    paragraph: int
-    index: int  # position within the paragraph
-    headline: bool
-
-
-def _paragraphs(text: str) -> list[tuple[int, str]]:
-    out, offset = [], 0
-    for line in text.split("\n"):
-        if line.strip():
-            out.append((offset, line))
-        offset += len(line) + 1
-    return out
-
-
-def sentences_of(text: str) -> list[Sentence]:
-    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture."""
-    import pysbd
-
-    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
-    seen: set[str] = set()
-    out: list[Sentence] = []
-    for number, (offset, paragraph) in enumerate(_paragraphs(text)):
-        key = " ".join(paragraph.split()).lower()
-        if key in seen or _FURNITURE.match(paragraph) or _BIO.search(paragraph):
-            continue
-        seen.add(key)
-        headline = not _TERMINAL.search(paragraph) and len(paragraph.split()) <= 25
-        if not _MAYBE_SEVERAL.search(paragraph.rstrip()):
-            if not _WEATHER.match(paragraph):  # one sentence: no need for pysbd
-                out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))
-            continue
-        for index, span in enumerate(segmenter.segment(paragraph)):
-            if not _WEATHER.match(span.sent):
-                out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
-    return out
 
 
 def _interviewee(paragraphs: list[str]) -> str | None:
@@ -188,7 +132,7 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     pending_headline: list[_Found] = []
     metric_names = list(topic.metrics)
     all_figures = [find_figures(sentence.text) for sentence in sentences]
-    paragraphs = dict(enumerate(line for _, line in _paragraphs(article.text)))
+    paragraphs = dict(enumerate(line for _, line in paragraphs_of(article.text)))
     interviewee = _interviewee(list(paragraphs.values()))
     counted = {s.paragraph for s, figures in zip(sentences, all_figures, strict=True) if figures}
     for sentence, figures in zip(sentences, all_figures, strict=True):

@@ -1,0 +1,68 @@
+"""Sentences of an article body, with their offsets, skipping page furniture.
+
+Bylines, author bios, repeated captions and weather lines carry numbers that
+are not claims; they are dropped here, before any figure is looked for.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FURNITURE = re.compile(
+    r"^\s*(?:(?i:by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3}\s*(?:$|[,.|\[(]|\s+and\s|\s+in\s)|"
+    r"(?i:-?\s*advertisement\s*-?$|share\s+this|sign\s+up|subscribe|follow\s+us|read\s+more|related:|copyright|©))"
+)
+_BIO = re.compile(
+    r"\b(?:joined\s+the|began\s+(?:his|her|their)\s+(?:journalism\s+)?career|graduat(?:ed|ing)\s+from|"
+    r"is\s+(?:the|a|an)\s+[\w\s'’-]{0,40}(?:editor|correspondent|reporter|writer|columnist)\b|"
+    r"has\s+(?:covered|reported\s+(?:on|from)|written\s+(?:about|on))\b|^\s*(?:additional\s+)?reporting\s+by\b|"
+    r"contributed\s+(?:reporting|to\s+this\s+report)|^\s*editing\s+by\b)",
+    re.IGNORECASE,
+)
+_WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
+_TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
+_MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence with its place in the article text."""
+
+    text: str
+    start: int
+    paragraph: int
+    index: int  # position within the paragraph
+    headline: bool
+
+
+def paragraphs_of(text: str) -> list[tuple[int, str]]:
+    out, offset = [], 0
+    for line in text.split("\n"):
+        if line.strip():
+            out.append((offset, line))
+        offset += len(line) + 1
+    return out
+
+
+def sentences_of(text: str) -> list[Sentence]:
+    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture."""
+    import pysbd
+
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    seen: set[str] = set()
+    out: list[Sentence] = []
+    for number, (offset, paragraph) in enumerate(paragraphs_of(text)):
+        key = " ".join(paragraph.split()).lower()
+        if key in seen or _FURNITURE.match(paragraph) or _BIO.search(paragraph):
+            continue
+        seen.add(key)
+        headline = not _TERMINAL.search(paragraph) and len(paragraph.split()) <= 25
+        if not _MAYBE_SEVERAL.search(paragraph.rstrip()):
+            if not _WEATHER.match(paragraph):  # one sentence: no need for pysbd
+                out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))
+            continue
+        for index, span in enumerate(segmenter.segment(paragraph)):
+            if not _WEATHER.match(span.sent):
+                out.append(Sentence(span.sent.rstrip(), offset + span.start, number, index, headline))
+    return out
