@@ -174,10 +174,13 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
 def _date(value: object, path: Path) -> datetime | None:
     if not value:
         return None
+    text = str(value)
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        text += "-01"  # month precision: dated to the month's first day, the earliest it can be
     try:
-        parsed = datetime.fromisoformat(str(value))
+        parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise EvaluationError(f"{path}: published {value!r} is not an ISO date") from None
+        raise EvaluationError(f"{path}: published {value!r} is not an ISO date (YYYY-MM-DD or YYYY-MM)") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
