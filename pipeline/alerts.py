@@ -10,6 +10,11 @@ keeps it as data (JSON strings); the human message (``render_message``) is
 plain text with control and bidi characters removed and quotes capped, and is
 handed to Apprise declared as TEXT so Apprise escapes it for HTML/Markdown
 channels instead of rendering it.
+
+The alert id is the idempotency key: it is in every payload and message, and
+webhooks (``json://``) also get it as an ``Idempotency-Key`` header.  A file
+route is exactly-once: a line already holding the alert id is not written
+again.  Other channels are at-least-once; a resend carries the same id.
 """
 
 from __future__ import annotations
@@ -34,6 +39,9 @@ log = logging.getLogger(__name__)
 QUOTE_MAX_CHARS = 500
 FIELD_MAX_CHARS = 200
 JSON_SCHEMES = frozenset({"json", "jsons"})
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+DEFAULT_TIMEOUT_SECONDS = 30.0  # AlertRoute's default; Apprise's own is 4 s
+CONNECT_TIMEOUT_MAX_SECONDS = 10.0
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Line/paragraph separators that str.splitlines() and JS treat as line breaks
@@ -276,45 +284,89 @@ def _cap(text: str, limit: int) -> str:
 # --- I/O --------------------------------------------------------------------------------
 
 
-def deliver(alert: Alert, data_dir: Path) -> None:
-    """Send one alert to its route; raise AlertDeliveryError so the caller keeps it pending."""
+def send_timeouts(timeout_seconds: float) -> tuple[float, float]:
+    """(connect, read) socket timeouts for one send: the route's read timeout, a shorter connect timeout."""
+    return min(timeout_seconds, CONNECT_TIMEOUT_MAX_SECONDS), timeout_seconds
+
+
+def claim_lease_seconds(timeout_seconds: float) -> float:
+    """How long a claimed alert is left to its sender: longer than any send with these timeouts can take."""
+    connect, read = send_timeouts(timeout_seconds)
+    return connect + read + 5.0
+
+
+def deliver(alert: Alert, data_dir: Path, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS) -> bool:
+    """Send one alert to its route; raise AlertDeliveryError so the caller keeps it pending.
+
+    Returns False when a file route already holds the alert (a run that
+    crashed after writing it), True when it was sent now.
+    """
     path = file_route_path(alert.route_url, data_dir)
     if path is not None:
-        _append_line(path, json_line(alert.payload))
-        log.info("alert %s appended to %s", alert.alert_id, path)
-    else:
-        _notify_apprise(alert)
+        written = _append_once(path, alert.alert_id, json_line(alert.payload))
+        log.info("alert %s %s %s", alert.alert_id, "appended to" if written else "already in", path)
+        return written
+    _notify_apprise(alert, timeout_seconds)
+    return True
 
 
-def _append_line(path: Path, line: str) -> None:
-    """Append under an exclusive lock, then fsync: concurrent workers never interleave or lose lines."""
+def _append_once(path: Path, alert_id: str, line: str) -> bool:
+    """Append under an exclusive lock, then fsync, unless a whole line already carries ``alert_id``.
+
+    The lock keeps concurrent workers from interleaving lines; the check makes
+    the append idempotent, so a crash between writing and marking the alert
+    delivered never yields a second line.  A torn last line (a crash mid-write)
+    is closed with a newline first, and does not count as delivered.
+    """
     data = (line + "\n").encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "ab") as fh:
+        with open(path, "a+b") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
             try:
-                fh.write(data)
+                fh.seek(0)
+                torn = False
+                for raw in fh:
+                    torn = not raw.endswith(b"\n")
+                    if not torn and _line_alert_id(raw) == alert_id:
+                        return False
+                fh.write((b"\n" if torn else b"") + data)
                 fh.flush()
                 os.fsync(fh.fileno())
             finally:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     except OSError as exc:
         raise AlertDeliveryError(f"cannot append alert to {path}: {exc.strerror or exc}") from exc
+    return True
 
 
-def _notify_apprise(alert: Alert) -> None:
+def _line_alert_id(raw: bytes) -> str | None:
+    """The top-level ``alert_id`` of one JSON line, or None (cheap substring test first)."""
+    if b'"alert_id"' not in raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    found = value.get("alert_id") if isinstance(value, dict) else None
+    return found if isinstance(found, str) else None
+
+
+def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
     """Send through Apprise; ``json://``/``jsons://`` webhooks get the payload itself.
 
     Apprise's JSON plugin always posts its own envelope
     ``{"version", "title", "message", "attachments", "type"}``.  For those
     routes ``message`` is the alert payload as a JSON string (the same line a
     ``file:`` route writes) and ``title`` the human title, so a receiver does
-    ``json.loads(body["message"])``.  This uses only Apprise's public
-    ``notify()`` and behaves the same on Apprise 1.x and 2.x; the ``:key=value``
-    URL mapping was not used because it only adds flat string constants.
-    Other channels get ``render_message``'s plain text.  The body is declared
-    TEXT so Apprise escapes it for HTML/Markdown services rather than render it.
+    ``json.loads(body["message"])``; the alert id also goes in the
+    ``Idempotency-Key`` header (the plugin's ``+Header`` URL arguments, set on
+    the instance so the id never passes through URL quoting).  Other channels
+    get ``render_message``'s plain text, which ends with the alert id.  The
+    body is declared TEXT so Apprise escapes it for HTML/Markdown services
+    rather than render it.  The route's timeout replaces Apprise's 4 s socket
+    timeouts (its ``cto``/``rto`` URL arguments), so a receiver that answers
+    slowly is not counted as a failure and sent the alert again.
     """
     import apprise
 
@@ -326,14 +378,18 @@ def _notify_apprise(alert: Alert) -> None:
         body = json_line(alert.payload)
     notify_type = apprise.NotifyType.WARNING if severity_rank(alert.severity) >= 2 else apprise.NotifyType.INFO
 
-    sender = apprise.Apprise()
     try:
-        added = sender.add(url)
+        service = apprise.Apprise.instantiate(url, suppress_exceptions=False)
     except Exception as exc:  # a plugin rejecting its URL must not surface the URL itself
         raise AlertDeliveryError(f"invalid alert route (scheme {scheme!r}): {type(exc).__name__}") from None
-    if not added:
+    if service is None:
         hint = "; for a plain webhook use json:// or jsons://" if scheme in ("http", "https") else ""
         raise AlertDeliveryError(f"invalid alert route (scheme {scheme!r}){hint}")
+    service.socket_connect_timeout, service.socket_read_timeout = send_timeouts(timeout_seconds)
+    if scheme in JSON_SCHEMES:
+        service.headers[IDEMPOTENCY_HEADER] = alert.alert_id
+    sender = apprise.Apprise()
+    sender.add(service)
     try:
         sent = sender.notify(body=body, title=title, notify_type=notify_type, body_format=apprise.NotifyFormat.TEXT)
     except Exception as exc:

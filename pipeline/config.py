@@ -59,8 +59,12 @@ class RelevanceSpec(_Strict):
 
 
 class AlertRoute(_Strict):
+    """``timeout_seconds`` bounds one send; it must exceed the receiver's answer time, or a slow
+    receiver that did get the alert is counted as a failure and sent it again (same idempotency key)."""
+
     url: str
     min_severity: Severity = "low"
+    timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0
 
     @field_validator("url")
     @classmethod

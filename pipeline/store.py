@@ -4,19 +4,24 @@ and the alert outbox.
 Every function takes an open connection or a path: the database is a resource
 passed in, never a constant.  Connections are short-lived because DuckDB lets
 one process write at a time and blocks other processes while it does;
-``connect`` waits for the lock with backoff instead of failing at once.
+``connect`` waits a few seconds for the lock, then fails naming the process
+that holds it (analysts belong on the snapshot, not the live file).
+
+No SQL text is built from a value that could come from outside: values are
+bound parameters, and the only identifiers formatted in are constants.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.records import (
     Alert,
@@ -32,39 +37,81 @@ if TYPE_CHECKING:
 
 DEFAULT_SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+# Pipeline tasks hold the database for seconds and take turns (one-slot pool),
+# so a lock that outlives this wait is someone else's session, not ours.
+LOCK_WAIT_SECONDS = 5.0
+T = TypeVar("T")
+_LOCK_HOLDER = re.compile(r"lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)(?: by user (?P<user>\S+))?")
 
 
 class StoreError(RuntimeError):
     """The database could not be opened or migrated."""
 
 
+class DatabaseLockedError(StoreError):
+    """Another process holds the database's lock; the message names it and the way out."""
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def lock_message(path: Path, error: str, waited: float) -> str:
+    """Say who holds the lock and where analysts should read instead: the snapshot never blocks the pipeline."""
+    found = _LOCK_HOLDER.search(error)
+    if found:
+        holder = f"process {found['pid']} ({found['program']}" + (f", user {found['user']}" if found["user"] else "")
+        holder += ")"
+    else:
+        holder = "another process"
+    return (
+        f"{path} is locked by {holder}; gave up after {waited:.0f} s. "
+        f"Only the pipeline should open the live database: analysts should query the snapshot "
+        f"{snapshot_path(path)} (or 'claimwatch query'), which is refreshed after every run. "
+        f"Close that session and run again."
+    )
 
 
 def connect(
     db_path: str | Path,
     *,
     read_only: bool = False,
-    lock_timeout: float = 120.0,
+    lock_timeout: float = LOCK_WAIT_SECONDS,
     sleep: Callable[[float], None] = time.sleep,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the database, waiting (with backoff) while another process holds its lock."""
+    """Open the database, waiting briefly (with backoff) while another process holds its lock.
+
+    The wait is short because the pipeline's own connections are: a lock held
+    longer than ``lock_timeout`` seconds raises DatabaseLockedError at once
+    instead of stalling the task for minutes.
+    """
     import duckdb
 
     path = Path(db_path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + lock_timeout
+    return _waiting_for_lock(lambda: duckdb.connect(str(path), read_only=read_only), path, lock_timeout, sleep)
+
+
+def _waiting_for_lock(
+    open_it: Callable[[], T], path: Path, lock_timeout: float, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Run ``open_it`` until it gets past DuckDB's file lock or ``lock_timeout`` seconds have gone."""
+    import duckdb
+
+    started = time.monotonic()
     delay = 0.1
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return open_it()
         except duckdb.IOException as exc:
-            if not any(m in str(exc) for m in LOCK_MARKERS) or time.monotonic() >= deadline:
+            if not any(m in str(exc) for m in LOCK_MARKERS):
                 raise StoreError(f"cannot open {path}: {exc}") from exc
-            sleep(delay)
-            delay = min(delay * 2, 5.0)
+            waited = time.monotonic() - started
+            if waited >= lock_timeout:
+                raise DatabaseLockedError(lock_message(path, str(exc), waited)) from exc
+            sleep(min(delay, max(lock_timeout - waited, 0.01)))
+            delay = min(delay * 2, 2.0)
 
 
 def migrate(con: duckdb.DuckDBPyConnection, sql_dir: Path = DEFAULT_SQL_DIR) -> list[str]:
@@ -98,10 +145,14 @@ def migrate(con: duckdb.DuckDBPyConnection, sql_dir: Path = DEFAULT_SQL_DIR) -> 
 
 @contextmanager
 def open_store(
-    db_path: str | Path, *, read_only: bool = False, sql_dir: Path = DEFAULT_SQL_DIR
+    db_path: str | Path,
+    *,
+    read_only: bool = False,
+    sql_dir: Path = DEFAULT_SQL_DIR,
+    lock_timeout: float = LOCK_WAIT_SECONDS,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A migrated connection, closed on exit."""
-    con = connect(db_path, read_only=read_only)
+    con = connect(db_path, read_only=read_only, lock_timeout=lock_timeout)
     try:
         if not read_only:
             migrate(con, sql_dir)
@@ -313,7 +364,8 @@ def record_check(
             )
         for al in alerts:
             con.execute(
-                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,'pending',0,NULL,?,NULL) ON CONFLICT DO NOTHING",
+                "INSERT INTO alerts (alert_id, contradiction_id, topic, metric, severity, route_url, payload,"
+                " status, attempts, created_at) VALUES (?,?,?,?,?,?,?,'pending',0,?) ON CONFLICT DO NOTHING",
                 [
                     al.alert_id,
                     al.contradiction_id,
@@ -345,25 +397,49 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def pending_alerts(con: duckdb.DuckDBPyConnection, topic: str) -> list[Alert]:
+    """Alerts not yet delivered: queued ones, and ones a crashed or running sender claimed."""
     rows = con.execute(
         "SELECT alert_id, contradiction_id, topic, metric, severity, route_url, payload"
-        " FROM alerts WHERE status = 'pending' AND topic = ? ORDER BY created_at, alert_id",
+        " FROM alerts WHERE status IN ('pending', 'sending') AND topic = ? ORDER BY created_at, alert_id",
         [topic],
     ).fetchall()
     return [Alert(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
 
+def claim_alert(
+    con: duckdb.DuckDBPyConnection, alert_id: str, lease_seconds: float, now: datetime | None = None
+) -> bool:
+    """Record an attempt before sending: True if this sender may send the alert now.
+
+    The claim is committed before the send, so a crash leaves the alert in
+    'sending' and the next run resends it (with the same id as idempotency
+    key) once the lease has run out; while the lease runs, a second sender
+    leaves it alone instead of sending it in parallel.
+    """
+    now = now or _now()
+    row = con.execute(
+        "UPDATE alerts SET status = 'sending', attempts = attempts + 1, last_attempt_at = ?, claimed_until = ?"
+        " WHERE alert_id = ? AND (status = 'pending'"
+        " OR (status = 'sending' AND (claimed_until IS NULL OR claimed_until <= ?)))"
+        " RETURNING alert_id",
+        [now, now + timedelta(seconds=lease_seconds), alert_id, now],
+    ).fetchone()
+    return row is not None
+
+
 def mark_delivered(con: duckdb.DuckDBPyConnection, alert_id: str) -> None:
     con.execute(
-        "UPDATE alerts SET status = 'delivered', delivered_at = ?, attempts = attempts + 1,"
-        " last_error = NULL WHERE alert_id = ?",
+        "UPDATE alerts SET status = 'delivered', delivered_at = ?, claimed_until = NULL, last_error = NULL"
+        " WHERE alert_id = ?",
         [_now(), alert_id],
     )
 
 
 def mark_failed(con: duckdb.DuckDBPyConnection, alert_id: str, error: str) -> None:
+    """Back to 'pending' with the reason: the channel said no, so nothing is in flight."""
     con.execute(
-        "UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE alert_id = ?",
+        "UPDATE alerts SET status = 'pending', claimed_until = NULL, last_error = ?"
+        " WHERE alert_id = ? AND status <> 'delivered'",
         [error[:2000], alert_id],
     )
 
@@ -423,23 +499,32 @@ def snapshot_path(db_path: str | Path) -> Path:
     return path.with_name(f"{path.stem}.snapshot{path.suffix or '.duckdb'}")
 
 
-def publish_snapshot(db_path: str | Path) -> Path:
+def publish_snapshot(db_path: str | Path, *, lock_timeout: float = LOCK_WAIT_SECONDS) -> Path:
     """Copy the database to a read-only snapshot for analysts, replacing the last one atomically.
 
     Analysts who query the snapshot never hold the lock the pipeline needs,
-    and an analyst's open session keeps reading the copy it opened.
+    and an analyst's open session keeps reading the copy it opened.  Both files
+    are attached to an in-memory session by bound parameter under fixed
+    aliases, so no part of either path (it comes from a run parameter) is ever
+    read as SQL.
     """
-    target = snapshot_path(db_path)
+    import duckdb
+
+    source = Path(db_path)
+    target = snapshot_path(source)
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)
-    with open_store(db_path) as con:
-        catalog = con.execute("SELECT current_database()").fetchone()
-        quoted = str(tmp).replace("'", "''")  # ATTACH takes no parameters; the path is ours, not input
-        con.execute(f"ATTACH '{quoted}' AS claimwatch_snapshot")
-        try:
-            con.execute(f'COPY FROM DATABASE "{catalog[0] if catalog else "main"}" TO claimwatch_snapshot')
-        finally:
-            con.execute("DETACH claimwatch_snapshot")
+    with open_store(source, lock_timeout=lock_timeout):
+        pass  # migrated, and fails with the lock holder named if the file is busy
+    con = duckdb.connect()
+    try:
+        _waiting_for_lock(
+            lambda: con.execute("ATTACH ? AS claimwatch_live (READ_ONLY)", [str(source)]), source, lock_timeout
+        )
+        con.execute("ATTACH ? AS claimwatch_snapshot", [str(tmp)])
+        con.execute("COPY FROM DATABASE claimwatch_live TO claimwatch_snapshot")
+    finally:
+        con.close()
     tmp.replace(target)
     return target
 

@@ -14,6 +14,7 @@ from pipeline.alerts import (
     AlertDeliveryError,
     build_alert,
     deliver,
+    json_line,
     render_message,
     route_label,
     routes_for,
@@ -67,6 +68,12 @@ def _contradiction(new: SourcedClaim, old: SourcedClaim, severity: Severity = "l
 def _alert(url: str = "file:alerts.jsonl", severity: Severity = "low", **new_overrides: object) -> Alert:
     new, old = _pair(**new_overrides)
     return build_alert(_contradiction(new, old, severity), new, old, AlertRoute(url=url, min_severity="note"))
+
+
+def _another(alert: Alert, n: int) -> Alert:
+    """The same alert under another id, as a second contradiction on the same route would be."""
+    alert_id = f"{alert.alert_id}-{n}"
+    return replace(alert, alert_id=alert_id, payload={**alert.payload, "alert_id": alert_id})
 
 
 # --- routing -------------------------------------------------------------------------------
@@ -215,7 +222,7 @@ def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path:
     deliver(alert, tmp_path)
     target = tmp_path / "out" / "nested" / "alerts.jsonl"
     assert target.read_text(encoding="utf-8").splitlines() == [json.dumps(alert.payload, sort_keys=True)]
-    second = _alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode")
+    second = _another(_alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode"), 2)
     deliver(second, tmp_path)
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and [json.loads(x) for x in lines] == [alert.payload, second.payload]
@@ -236,7 +243,7 @@ def test_unicode_line_separators_in_a_quote_do_not_split_the_line(tmp_path: Path
 
 
 def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
-    alerts = [_alert(sentence=f"{n} " + "y" * 20_000) for n in range(16)]
+    alerts = [_another(_alert(sentence=f"{n} " + "y" * 20_000), n) for n in range(16)]
     threads = [threading.Thread(target=deliver, args=(a, tmp_path)) for a in alerts]
     for t in threads:
         t.start()
@@ -246,6 +253,27 @@ def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
     assert sorted(json.loads(x)["new_claim"]["sentence"] for x in lines) == sorted(
         a.payload["new_claim"]["sentence"] for a in alerts
     )
+
+
+def test_file_route_writes_an_alert_once_however_often_it_is_sent(tmp_path: Path) -> None:
+    """A run that crashed after writing the line but before marking the alert sends it again: no second line."""
+    alert, other = _alert(), _another(_alert(), 2)
+    assert deliver(alert, tmp_path) is True
+    assert deliver(alert, tmp_path) is False
+    assert deliver(other, tmp_path) is True
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["alert_id"] for x in lines] == [alert.alert_id, other.alert_id]
+
+
+def test_a_torn_last_line_is_closed_and_does_not_count_as_written(tmp_path: Path) -> None:
+    """A crash mid-write leaves half a line: the alert is written whole on the next line."""
+    alert = _alert()
+    whole = json_line(alert.payload)
+    (tmp_path / "alerts.jsonl").write_text(whole[: len(whole) // 2], encoding="utf-8")
+    assert deliver(alert, tmp_path) is True
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines == [whole[: len(whole) // 2], whole]
+    assert deliver(alert, tmp_path) is False
 
 
 def test_unwritable_file_route_raises_with_the_path(tmp_path: Path) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -25,10 +29,12 @@ def _batch(n_articles: int = 2) -> store.Batch:
 
 
 def test_migrations_apply_once_and_record_versions(db_path: Path) -> None:
+    versions = sorted(p.name.split("_", 1)[0] for p in (store.DEFAULT_SQL_DIR / "migrations").glob("*.sql"))
+    assert versions[0] == "0001"
     con = store.connect(db_path)
-    assert store.migrate(con) == ["0001"]
+    assert store.migrate(con) == versions
     assert store.migrate(con) == []
-    assert con.execute("SELECT version FROM schema_migrations").fetchall() == [("0001",)]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()] == versions
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert {"claims_with_source", "source_claims_over_time", "disagreements", "alert_log"} <= views
     con.close()
@@ -98,24 +104,87 @@ def test_check_bookkeeping_and_outbox(db_path: Path) -> None:
         assert store.record_check(con, "kursk", ids, [x], [alert], "r3") == (0, 0)
         assert store.topic_claims(con, "kursk")[0] == []
         assert [al.payload for al in store.pending_alerts(con, "kursk")] == [{"reason": "why"}]
+        assert store.claim_alert(con, "al1", lease_seconds=60)
         store.mark_failed(con, "al1", "connection refused")
         assert len(store.pending_alerts(con, "kursk")) == 1
+        assert store.claim_alert(con, "al1", lease_seconds=60)
         store.mark_delivered(con, "al1")
         assert store.pending_alerts(con, "kursk") == []
+        assert not store.claim_alert(con, "al1", lease_seconds=60)  # delivered is final
         row = con.execute("SELECT status, attempts, last_error FROM alerts").fetchone()
     assert row == ("delivered", 2, None)
 
 
-def test_connect_waits_for_a_lock_then_fails_clearly(db_path: Path) -> None:
-    """Another process's lock is retried with backoff, and reported with the path when it persists."""
-    import subprocess
-    import sys
+def test_a_claimed_alert_stays_pending_and_is_reclaimed_only_after_its_lease(db_path: Path) -> None:
+    """Claim, crash, run again: the alert is still owed, a second sender waits for the lease, then may send."""
+    from datetime import UTC, datetime, timedelta
 
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    alert = Alert("al1", "x1", "kursk", "troops_deployed", "low", "json://127.0.0.1/hook", {"alert_id": "al1"})
+    with store.open_store(db_path) as con:
+        store.record_check(con, "kursk", [], [], [alert], "r1")
+        assert store.claim_alert(con, "al1", lease_seconds=30, now=t0)
+    # the sender died here: nothing marked it
+    with store.open_store(db_path) as con:
+        assert [a.alert_id for a in store.pending_alerts(con, "kursk")] == ["al1"]
+        assert not store.claim_alert(con, "al1", lease_seconds=30, now=t0 + timedelta(seconds=29))
+        assert store.claim_alert(con, "al1", lease_seconds=30, now=t0 + timedelta(seconds=31))
+        row = con.execute("SELECT status, attempts, last_attempt_at FROM alerts").fetchone()
+    assert row == ("sending", 2, t0 + timedelta(seconds=31))
+
+
+@pytest.fixture
+def lock_holder(db_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process (an analyst's session) holding the live database open for writing."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True); time.sleep(30)",
+            f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        yield holder
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_connect_fails_within_seconds_naming_the_lock_holder_and_the_snapshot(
+    db_path: Path, lock_holder: subprocess.Popen[str]
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(store.DatabaseLockedError) as info:
+        with store.open_store(db_path):
+            pass
+    elapsed = time.monotonic() - started
+    message = str(info.value)
+    assert store.LOCK_WAIT_SECONDS <= elapsed < store.LOCK_WAIT_SECONDS + 3
+    assert f"process {lock_holder.pid} " in message
+    assert str(db_path) in message and str(store.snapshot_path(db_path)) in message
+
+
+def test_publish_snapshot_fails_as_fast_when_the_live_file_is_held(
+    db_path: Path, lock_holder: subprocess.Popen[str]
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(store.DatabaseLockedError, match=f"process {lock_holder.pid} "):
+        store.publish_snapshot(db_path, lock_timeout=1.0)
+    assert time.monotonic() - started < 5
+    assert not store.snapshot_path(db_path).exists()
+
+
+def test_connect_waits_with_backoff_and_gets_the_lock_once_it_is_free(db_path: Path) -> None:
+    """A short-lived holder (another pipeline task closing) is waited for, not reported."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True);"
+            " time.sleep(1); c.close()",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -123,13 +192,17 @@ def test_connect_waits_for_a_lock_then_fails_clearly(db_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
         sleeps: list[float] = []
-        with pytest.raises(store.StoreError, match=str(db_path.name)):
-            store.connect(db_path, lock_timeout=0.5, sleep=lambda s: (sleeps.append(s), __import__("time").sleep(s)))
-        assert sleeps and sleeps == sorted(sleeps)
+        con = store.connect(db_path, lock_timeout=10, sleep=lambda s: (sleeps.append(s), time.sleep(s)))
+        con.close()
     finally:
         holder.kill()
         holder.wait()
-    store.connect(db_path).close()  # free again once the holder is gone
+    assert sleeps[:3] == [0.1, 0.2, 0.4] and max(sleeps) <= 2.0
+
+
+def test_lock_message_without_a_pid_still_points_at_the_snapshot(db_path: Path) -> None:
+    message = store.lock_message(db_path, "IO Error: Could not set lock on file", 5.0)
+    assert "another process" in message and str(store.snapshot_path(db_path)) in message
 
 
 def test_replace_claims_keeps_surviving_ids_and_drops_vanished(db_path: Path) -> None:
