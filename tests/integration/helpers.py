@@ -70,6 +70,10 @@ def write_topic(path: Path, feed_url: str, alert_urls: list[str], name: str = "k
     return path
 
 
-def run_cli(args: list[str], env: Mapping[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], env: Mapping[str, str], timeout: float = 600, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **env}
-    return subprocess.run([str(CLAIMWATCH), *args], env=full_env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(CLAIMWATCH), *args], env=full_env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )

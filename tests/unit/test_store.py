@@ -235,3 +235,31 @@ def test_snapshot_is_a_full_copy_analysts_can_hold_open(db_path: Path) -> None:
     fresh = duckdb.connect(str(snap), read_only=True)
     assert fresh.execute("SELECT count(*) FROM claims").fetchone() == (2,)
     fresh.close()
+
+
+HOSTILE_NAMES = [  # DuckDB names the catalog after the file name up to its first dot
+    'memory" TO claimwatch_snapshot; COPY (SELECT 42) TO \'injected\'; --.duckdb',
+    "system\" TO claimwatch_snapshot; COPY (SELECT 'x') TO 'injected2' (FORMAT csv); --.duckdb",
+    "it's \"quoted\"'); COPY (SELECT 1) TO 'injected3'; --.duckdb",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_a_hostile_database_name_writes_nothing_but_the_database_and_its_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """The file name reaches SQL only as a bound parameter: no statement hidden in it runs."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)  # where a relative COPY ... TO would land
+    db = work / name
+    with store.open_store(db) as con:
+        store.load_batch(con, _batch(1), "r1")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["work", name])
+    snap = store.publish_snapshot(db)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["work", name, snap.name])
+    con = duckdb.connect(str(snap), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM claims_with_source").fetchone() == (1,)
+    finally:
+        con.close()
