@@ -1,0 +1,156 @@
+"""Alert delivery against a slow real webhook on 127.0.0.1, and a sender killed mid-send.
+
+The receiver answers only after 6 s (Apprise's own read timeout is 4 s).  The
+deliver task runs for real on a real DuckDB file; the killed sender is a
+separate process running the same task body.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import store, tasks
+from pipeline.alerts import AlertDeliveryError, claim_lease_seconds
+from pipeline.alerts import deliver as send
+from pipeline.records import Alert
+from tests.integration.helpers import REPO_ROOT, Webhook, webhook_receiver, write_topic
+
+pytestmark = pytest.mark.slow
+
+RECEIVER_DELAY = 6.0
+KEY = "Idempotency-Key"
+
+
+def _queue(db: Path, topic: str, route_url: str, n: int) -> list[str]:
+    """Queue n alerts the way the detect task does (record_check), each with its own id."""
+    alerts = [
+        Alert(
+            alert_id=f"alert-{i}",
+            contradiction_id=f"x-{i}",
+            topic=topic,
+            metric="troops_deployed",
+            severity="medium",
+            route_url=route_url,
+            payload={"alert_id": f"alert-{i}", "topic": topic, "metric": "troops_deployed", "reason": f"case {i}"},
+        )
+        for i in range(1, n + 1)
+    ]
+    with store.open_store(db) as con:
+        store.record_check(con, topic, [], [], alerts, "r1")
+    return [a.alert_id for a in alerts]
+
+
+def _job(tmp_path: Path, hook_url: str, timeout: float | None) -> tasks.Job:
+    topic = write_topic(tmp_path / "t.yaml", "http://127.0.0.1:9/feed.xml", [hook_url], alert_timeout=timeout)
+    return tasks.Job(str(topic), str(tmp_path / "c.duckdb"), str(tmp_path / "data"), "manual__1")
+
+
+def _keys(hook: Webhook) -> list[str]:
+    return [r.headers[KEY] for r in hook.received]
+
+
+def _rows(db: Path) -> dict[str, tuple[str, int]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {r[0]: (r[1], r[2]) for r in con.execute("SELECT alert_id, status, attempts FROM alerts").fetchall()}
+    finally:
+        con.close()
+
+
+def test_a_receiver_slower_than_apprise_default_gets_each_alert_once(tmp_path: Path) -> None:
+    with webhook_receiver() as hook:
+        hook.delay = RECEIVER_DELAY
+        job = _job(tmp_path, hook.url, timeout=None)  # the route's default timeout
+        ids = _queue(Path(job.db), "kursk_test", hook.url, 3)
+        assert tasks.deliver(job) == {"delivered": 3}
+        assert tasks.deliver(job) == {"delivered": 0}
+    assert sorted(_keys(hook)) == ids  # one request per alert, keyed by its id
+    assert [json.loads(json.loads(b)["message"])["alert_id"] for b in hook.bodies] == _keys(hook)
+    assert _rows(Path(job.db)) == {i: ("delivered", 1) for i in ids}
+
+
+def test_a_timeout_shorter_than_the_receiver_resends_with_the_same_key(tmp_path: Path) -> None:
+    """Where the sender cannot know the receiver got it, every attempt carries the same idempotency key."""
+    with webhook_receiver() as hook:
+        hook.delay = RECEIVER_DELAY
+        job = _job(tmp_path, hook.url, timeout=2)
+        [alert_id] = _queue(Path(job.db), "kursk_test", hook.url, 1)
+        with pytest.raises(AlertDeliveryError, match="not delivered"):
+            tasks.deliver(job)
+        assert _rows(Path(job.db)) == {alert_id: ("pending", 1)}
+        job = _job(tmp_path, hook.url, timeout=RECEIVER_DELAY + 4)
+        assert tasks.deliver(job) == {"delivered": 1}
+    assert _keys(hook) == [alert_id, alert_id]
+    assert hook.received[0].body == hook.received[1].body
+    assert _rows(Path(job.db)) == {alert_id: ("delivered", 2)}
+
+
+_SENDER = "import sys; from pipeline.tasks import Job, deliver; deliver(Job(*sys.argv[1:5]))"
+
+
+def test_a_sender_killed_mid_send_resends_only_the_alert_in_flight_with_its_key(tmp_path: Path) -> None:
+    """SIGKILL while the receiver holds the first alert's request open, then run again.
+
+    The killed alert arrived; the sender could not know, so it is sent once
+    more with the same key (after its claim's lease); every other alert
+    arrives exactly once, and a run meanwhile does not send the claimed one.
+    """
+    timeout = RECEIVER_DELAY + 1
+    with webhook_receiver() as hook:
+        hook.delay = RECEIVER_DELAY
+        job = _job(tmp_path, hook.url, timeout=timeout)
+        ids = _queue(Path(job.db), "kursk_test", hook.url, 3)
+        sender = subprocess.Popen(
+            [sys.executable, "-c", _SENDER, job.topic_file, job.db, job.data_dir, job.run_id], cwd=REPO_ROOT
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not hook.received and time.monotonic() < deadline and sender.poll() is None:
+                time.sleep(0.05)
+            assert len(hook.received) == 1, "the sender never reached the receiver"
+        finally:
+            sender.send_signal(signal.SIGKILL)
+            sender.wait()
+        assert _rows(Path(job.db)) == {ids[0]: ("sending", 1), ids[1]: ("pending", 0), ids[2]: ("pending", 0)}
+
+        with pytest.raises(AlertDeliveryError, match=f"{ids[0]}: being sent by another run"):
+            tasks.deliver(job)  # the others go out; the claimed one is left to its lease
+        assert sorted(_keys(hook)) == ids
+
+        con = duckdb.connect(job.db, read_only=True)
+        row = con.execute("SELECT claimed_until FROM alerts WHERE alert_id = ?", [ids[0]]).fetchone()
+        con.close()
+        assert row is not None
+        time.sleep(max(0.0, (row[0] - datetime.now(UTC)).total_seconds()) + 0.5)
+        assert tasks.deliver(job) == {"delivered": 1}
+        assert tasks.deliver(job) == {"delivered": 0}
+    assert Counter(_keys(hook)) == {ids[0]: 2, ids[1]: 1, ids[2]: 1}
+    first, again = (r for r in hook.received if r.headers[KEY] == ids[0])
+    assert first.body == again.body
+    assert _rows(Path(job.db)) == {ids[0]: ("delivered", 2), ids[1]: ("delivered", 1), ids[2]: ("delivered", 1)}
+    assert claim_lease_seconds(timeout) < 30  # the wait above is bounded by the route's own timeout
+
+
+def test_a_file_alert_written_before_a_crash_is_not_written_twice(tmp_path: Path) -> None:
+    """The run died between appending the line and marking the alert: the next run marks it, no second line."""
+    job = _job(tmp_path, "file:alerts.jsonl", timeout=None)
+    ids = _queue(Path(job.db), "kursk_test", "file:alerts.jsonl", 2)
+    with store.open_store(job.db) as con:
+        [first] = [a for a in store.pending_alerts(con, "kursk_test") if a.alert_id == ids[0]]
+        # the crashed run's claim, its lease long over
+        assert store.claim_alert(con, first.alert_id, lease_seconds=1, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert send(first, Path(job.data_dir)) is True  # ...and its line written; then it died
+    assert tasks.deliver(job) == {"delivered": 2}
+    lines = (Path(job.data_dir) / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["alert_id"] for x in lines] == ids
+    assert _rows(Path(job.db)) == {ids[0]: ("delivered", 2), ids[1]: ("delivered", 1)}
