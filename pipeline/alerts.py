@@ -387,7 +387,10 @@ def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
         raise AlertDeliveryError(f"invalid alert route (scheme {scheme!r}){hint}")
     service.socket_connect_timeout, service.socket_read_timeout = send_timeouts(timeout_seconds)
     if scheme in JSON_SCHEMES:
-        service.headers[IDEMPOTENCY_HEADER] = alert.alert_id
+        headers = getattr(service, "headers", None)  # the JSON plugin's ``+Header=value`` URL arguments
+        if not isinstance(headers, dict):
+            raise AlertDeliveryError(f"alert route {label}: this Apprise cannot add an {IDEMPOTENCY_HEADER} header")
+        headers[IDEMPOTENCY_HEADER] = alert.alert_id
     sender = apprise.Apprise()
     sender.add(service)
     try:

@@ -157,9 +157,8 @@ def test_connect_fails_within_seconds_naming_the_lock_holder_and_the_snapshot(
     db_path: Path, lock_holder: subprocess.Popen[str]
 ) -> None:
     started = time.monotonic()
-    with pytest.raises(store.DatabaseLockedError) as info:
-        with store.open_store(db_path):
-            pass
+    with pytest.raises(store.DatabaseLockedError) as info, store.open_store(db_path):
+        pass
     elapsed = time.monotonic() - started
     message = str(info.value)
     assert store.LOCK_WAIT_SECONDS <= elapsed < store.LOCK_WAIT_SECONDS + 3
@@ -238,7 +237,7 @@ def test_snapshot_is_a_full_copy_analysts_can_hold_open(db_path: Path) -> None:
 
 
 HOSTILE_NAMES = [  # DuckDB names the catalog after the file name up to its first dot
-    'memory" TO claimwatch_snapshot; COPY (SELECT 42) TO \'injected\'; --.duckdb',
+    "memory\" TO claimwatch_snapshot; COPY (SELECT 42) TO 'injected'; --.duckdb",
     "system\" TO claimwatch_snapshot; COPY (SELECT 'x') TO 'injected2' (FORMAT csv); --.duckdb",
     "it's \"quoted\"'); COPY (SELECT 1) TO 'injected3'; --.duckdb",
 ]
