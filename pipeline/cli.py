@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--live",
         action="store_true",
-        help="query the live file (waits for the pipeline's lock) instead of the snapshot published after each run",
+        help="query the live file (fails within seconds while another process holds it) instead of the snapshot",
     )
     _add_db(p)
     return parser
