@@ -315,3 +315,17 @@ def test_route_label_shows_scheme_and_host_only() -> None:
     assert route_label("mailto://me:pw@gmail.com") == "mailto://gmail.com"
     assert route_label("tgram://123456:ABCDEF/987") == "tgram://***"
     assert route_label("discord://12345/token") == "discord://***"
+
+
+# --- timeouts ------------------------------------------------------------------------------
+
+
+def test_a_route_waits_longer_than_apprise_by_default_and_its_claim_outlasts_a_send() -> None:
+    from pipeline.alerts import claim_lease_seconds, send_timeouts
+    from pipeline.config import TopicConfigError, parse_topic
+
+    assert AlertRoute(url="json://127.0.0.1/hook").timeout_seconds == 30.0  # Apprise's own read timeout is 4 s
+    assert send_timeouts(30.0) == (10.0, 30.0) and send_timeouts(2.0) == (2.0, 2.0)
+    assert claim_lease_seconds(30.0) > sum(send_timeouts(30.0))
+    with pytest.raises(TopicConfigError, match=r"alerts\.0\.timeout_seconds"):
+        parse_topic({"alerts": [{"url": "json://h/x", "timeout_seconds": 0}]})
