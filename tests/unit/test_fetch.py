@@ -292,10 +292,16 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 
 def test_read_feed_keeps_http_entries_with_utc_dates(server: Script) -> None:
     url = server.on("/rss.xml", Reply(200, RSS, headers=(("Content-Type", "application/rss+xml"),)))
-    entries = read_feed(url, spec(), allow_private_hosts=True)
+    read = read_feed(url, spec(), allow_private_hosts=True)
+    entries = read.entries
     assert [(e.title, e.url) for e in entries] == [
         ("One", "https://news.example/one"),
         ("Relative", server.base_url + "/articles/two.html"),
+    ]
+    assert read.items == 4
+    assert [(r.url, r.reason) for r in read.rejected] == [
+        ("javascript:alert(1)", "not an http(s) link (javascript)"),
+        (f"{url}#item:No link", "feed item has no link"),
     ]
     first = entries[0]
     assert first.feed_url == url and first.guid == "g1"
@@ -305,7 +311,7 @@ def test_read_feed_keeps_http_entries_with_utc_dates(server: Script) -> None:
 
 def test_read_feed_uses_updated_when_published_is_absent(server: Script) -> None:
     url = server.on("/atom.xml", Reply(200, ATOM))
-    [entry] = read_feed(url, spec(), allow_private_hosts=True)
+    [entry] = read_feed(url, spec(), allow_private_hosts=True).entries
     assert (entry.url, entry.guid, entry.published_at) == (
         "http://news.example/a1",
         "urn:a1",
@@ -340,6 +346,10 @@ def _entry(url: str) -> FeedEntry:
     [
         ("text/html; charset=utf-8", "<p>café – Kursk</p>".encode(), "<p>café – Kursk</p>"),
         ("text/html; charset=ISO-8859-1", "<p>café</p>".encode("latin-1"), "<p>café</p>"),
+        ("text/html; charset=ISO-8859-1", b"<p>Korea\x92s \x93troops\x94</p>", "<p>Korea\u2019s \u201ctroops\u201d</p>"),
+        ("text/html", b'<meta charset="latin1"><p>Korea\x92s</p>', "Korea\u2019s"),
+        ("text/html; charset=us-ascii", b"<p>Korea\x92s</p>", "Korea\u2019s"),
+        ("text/html; charset=rot13", b"<p>plain</p>", "<p>plain</p>"),
         ("text/html", '<meta charset="windows-1251"><p>Курск</p>'.encode("cp1251"), "Курск"),
         ("text/html", b"<p>broken \xff byte</p>", "<p>broken \ufffd byte</p>"),
         ("text/html; charset=no-such-codec", b"<p>plain</p>", "<p>plain</p>"),
