@@ -104,6 +104,8 @@ def check_url(url: str, *, allow_private_hosts: bool) -> str | None:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _is_internal(address):
             raise FetchError(url, f"host {host!r} resolves to non-public address {address} (private hosts not allowed)")
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # connect over IPv4: a mapped address needs a dual-stack socket
         addresses.append(address)
     if not addresses:
         raise FetchError(url, f"host {host!r} has no address", transient=True)
