@@ -1,0 +1,46 @@
+"""${VAR} references: expanded from the environment given, redacted from everything derived."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from pipeline.envrefs import MissingVariableError, expand, redact, redacted_logs
+
+
+def test_expand_fills_references_and_remembers_the_secrets() -> None:
+    got = expand("https://feeds.example/rss?key=${FEED_KEY}&u=${USER_ID}", {"FEED_KEY": "k/1 2", "USER_ID": "7"})
+    assert got.text == "https://feeds.example/rss?key=k/1 2&u=7"
+    assert got.secrets == {"FEED_KEY": "k/1 2", "USER_ID": "7"}
+
+
+def test_text_without_references_is_unchanged() -> None:
+    got = expand("https://feeds.example/rss", {})
+    assert (got.text, got.secrets) == ("https://feeds.example/rss", {})
+
+
+def test_a_missing_variable_is_named_and_nothing_else() -> None:
+    with pytest.raises(MissingVariableError, match="FEED_KEY is not set \\(needed by feed X\\)"):
+        expand("https://feeds.example/rss?key=${FEED_KEY}", {"OTHER": "v"}, what="feed X")
+
+
+@pytest.mark.parametrize(
+    "leaked",
+    [
+        "GET https://feeds.example/rss?key=k/1 2 failed",
+        "GET https://feeds.example/rss?key=k%2F1%202 failed",
+        "GET https://feeds.example/rss?key=k/1%202 failed",
+    ],
+)
+def test_redact_replaces_the_value_as_written_or_percent_encoded(leaked: str) -> None:
+    assert redact(leaked, {"FEED_KEY": "k/1 2"}) == "GET https://feeds.example/rss?key=${FEED_KEY} failed"
+
+
+def test_redacted_logs_cleans_http_library_records_only_inside_the_block(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    http_log = logging.getLogger("httpx")
+    with redacted_logs({"FEED_KEY": "s3cret"}):
+        http_log.info("HTTP Request: GET %s", "https://feeds.example/rss?key=s3cret")
+    http_log.info("after: %s", "s3cret")
+    assert caplog.messages == ["HTTP Request: GET https://feeds.example/rss?key=${FEED_KEY}", "after: s3cret"]
