@@ -120,7 +120,7 @@ class Skipped:
     url: str
     outcome: str  # duplicate | off_topic | quarantined
     reason: str
-    stage: str  # fetch | extract | dedup | relevance | quality
+    stage: str  # discover | fetch | extract | claims | dedup | relevance | quality
     article_id: str | None = None
 
 
