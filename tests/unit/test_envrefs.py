@@ -37,10 +37,25 @@ def test_redact_replaces_the_value_as_written_or_percent_encoded(leaked: str) ->
     assert redact(leaked, {"FEED_KEY": "k/1 2"}) == "GET https://feeds.example/rss?key=${FEED_KEY} failed"
 
 
-def test_redacted_logs_cleans_http_library_records_only_inside_the_block(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO)
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_redacted_logs_cleans_http_library_records_only_inside_the_block(monkeypatch: pytest.MonkeyPatch) -> None:
     http_log = logging.getLogger("httpx")
-    with redacted_logs({"FEED_KEY": "s3cret"}):
-        http_log.info("HTTP Request: GET %s", "https://feeds.example/rss?key=s3cret")
-    http_log.info("after: %s", "s3cret")
-    assert caplog.messages == ["HTTP Request: GET https://feeds.example/rss?key=${FEED_KEY}", "after: s3cret"]
+    monkeypatch.setattr(http_log, "level", logging.INFO)
+    monkeypatch.setattr(http_log, "disabled", False)
+    collect = _Collect()
+    http_log.addHandler(collect)
+    try:
+        with redacted_logs({"FEED_KEY": "s3cret"}):
+            http_log.info("HTTP Request: GET %s", "https://feeds.example/rss?key=s3cret")
+        http_log.info("after: %s", "s3cret")
+    finally:
+        http_log.removeHandler(collect)
+    assert collect.messages == ["HTTP Request: GET https://feeds.example/rss?key=${FEED_KEY}", "after: s3cret"]
