@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -156,6 +157,9 @@ def read_batch(path: Path) -> Batch:
 
 
 PAGES_DIR = "pages"
+# Wall-clock budget of one fetch task: well inside its 30-minute execution timeout
+# (pipeline.orchestration.default_args), with room for the staging writes.
+FETCH_BUDGET_SECONDS = 20 * 60.0
 
 
 def _page_files(stage_dir: Path) -> list[Path]:
@@ -294,12 +298,19 @@ def choose_entries(
     return [*fresh.values(), *retries][:limit]
 
 
-def fetch_pages(job: Job, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Job:
+def fetch_pages(
+    job: Job,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    budget_seconds: float = FETCH_BUDGET_SECONDS,
+) -> Job:
     """Fetch each chosen page into its own staging file; a failing page is recorded, never fatal.
 
     A page that can never be used (bad URL, 404/410, not HTML, refused
     address, broken encoding) is quarantined; one that may work later
     (timeout, 5xx, connection refused) is kept for a retry with backoff.
+    Past ``budget_seconds`` no new page is started: the rest stay unseen and
+    are picked first by the next run, so slow servers cannot push the task
+    past its execution timeout and lose the pages already fetched.
     """
     from pipeline import fetch
 
@@ -312,7 +323,16 @@ def fetch_pages(job: Job, now: Callable[[], datetime] = lambda: datetime.now(UTC
     skipped = _records(Skipped, raw.get("skipped", []))
     failures: list[Failure] = []
     fetched = 0
+    deadline = time.monotonic() + budget_seconds
     for i, entry in enumerate(entries, 1):
+        if time.monotonic() > deadline:
+            log.warning(
+                "fetch budget of %g s spent: %d of %d pages left for the next run",
+                budget_seconds,
+                len(entries) - i + 1,
+                len(entries),
+            )
+            break
         try:
             page = fetch.fetch_page(entry, topic.fetch, allow_private_hosts=topic.allow_private_hosts, now=now)
         except fetch.FetchError as exc:

@@ -189,3 +189,21 @@ def test_claimwatch_run_stores_good_articles_behind_hanging_ones_within_two_runs
             assert result.returncode == 0, result.stderr[-3000:]
     assert _rows(db, "SELECT url FROM articles") == [(site.good(GOOD),)]
     assert _rows(db, "SELECT count(*) FROM url_failures") == [(3,)]
+
+
+def test_past_the_fetch_budget_the_remaining_pages_wait_for_the_next_run(tmp_path: Path) -> None:
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site:
+        site.feed_items = [("Hangs", f"{site.base}/hang/a.html"), ("Good", site.good(GOOD))]
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST_FETCH)
+        [job] = tasks.plan([topic], db, data, "run-1")
+        tasks.discover(job)
+        tasks.fetch_pages(job, budget_seconds=0.2)  # the hanging page alone spends it
+        for step in (tasks.extract, tasks.validate):
+            step(job)
+        first = tasks.load(job)
+        assert "/articles/" + GOOD + ".html" not in site.hits
+        second = _ingest(topic, db, data, "run-2")
+    assert (first["articles"], first["retrying"]) == (0, 1)
+    assert second["articles"] == 1
+    assert _rows(db, "SELECT url FROM articles") == [(site.good(GOOD),)]
