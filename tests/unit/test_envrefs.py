@@ -48,8 +48,10 @@ class _Collect(logging.Handler):
 
 def test_redacted_logs_cleans_http_library_records_only_inside_the_block(monkeypatch: pytest.MonkeyPatch) -> None:
     http_log = logging.getLogger("httpx")
-    monkeypatch.setattr(http_log, "level", logging.INFO)
     monkeypatch.setattr(http_log, "disabled", False)
+    level, disabled_below = http_log.level, logging.root.manager.disable
+    logging.disable(logging.NOTSET)  # another test may have silenced logging process-wide
+    http_log.setLevel(logging.INFO)  # setLevel, not an attribute: it also clears the logger's level cache
     collect = _Collect()
     http_log.addHandler(collect)
     try:
@@ -58,4 +60,6 @@ def test_redacted_logs_cleans_http_library_records_only_inside_the_block(monkeyp
         http_log.info("after: %s", "s3cret")
     finally:
         http_log.removeHandler(collect)
+        http_log.setLevel(level)
+        logging.disable(disabled_below)
     assert collect.messages == ["HTTP Request: GET https://feeds.example/rss?key=${FEED_KEY}", "after: s3cret"]
