@@ -24,6 +24,8 @@ class _Strict(BaseModel):
 
 
 class FeedSpec(_Strict):
+    """``url`` may hold ``${VAR}`` references (a token in the query): expanded when the feed is read."""
+
     url: str
     name: str | None = None
 
@@ -83,6 +85,9 @@ class FetchSpec(_Strict):
     backoff_seconds: Annotated[float, Field(ge=0)] = 1.0
     max_articles_per_run: Annotated[int, Field(gt=0)] = 200
     user_agent: str = "claimwatch/0.1 (+https://github.com/claimwatch)"
+    # A URL that fails for now is retried on later runs after this delay, doubling, then quarantined.
+    url_retry_minutes: Annotated[float, Field(ge=0)] = 60.0
+    max_url_attempts: Annotated[int, Field(ge=1, le=20)] = 5
 
 
 class TopicConfig(_Strict):

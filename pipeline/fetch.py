@@ -2,8 +2,15 @@
 
 Feed entries name URLs chosen by whoever writes the feed, so every URL (and
 every redirect hop) is checked before it is requested: http(s) only, and no
-private or loopback addresses unless the topic allows them.  Bodies are
-capped while streaming so a huge or endless response cannot exhaust memory.
+private or loopback addresses unless the topic allows them.  The host is
+resolved once and the request goes to the address that was checked (with the
+Host header and TLS server name kept), so a second DNS answer cannot swap in
+an internal address.  Bodies are capped while streaming so a huge or endless
+response cannot exhaust memory.
+
+Whatever goes wrong with one URL (malformed, refused, undecodable, timing
+out) surfaces as a ``FetchError`` naming that URL, so callers can record it
+against the item and go on with the rest.
 """
 
 from __future__ import annotations
@@ -30,6 +37,23 @@ MAX_REDIRECTS = 5
 MAX_RETRY_AFTER_SECONDS = 60.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_CHAR_REF = re.compile(rb"&#(?:[xX]([0-9A-Fa-f]{1,8})|([0-9]{1,10}));")
+# Browsers decode pages labelled ISO-8859-1 or ASCII as windows-1252 (WHATWG Encoding), so do we:
+# otherwise curly quotes and dashes sent in the 0x80-0x9F range become C1 control characters.
+_BROWSER_ALIASES = {"iso8859-1": "cp1252", "ascii": "cp1252"}
+# IPv6 ranges that carry (or translate to) an IPv4 address or tunnel elsewhere: a news site has no
+# business there, and the embedded address could be internal.  Refused outright.
+_ENCAPSULATING_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "2002::/16",  # 6to4
+        "2001::/32",  # Teredo
+        "64:ff9b::/96",  # NAT64, well-known prefix
+        "64:ff9b:1::/48",  # NAT64, local use
+        "::ffff:0:0:0/96",  # SIIT IPv4-translated
+        "::/96",  # IPv4-compatible (deprecated)
+    )
+)
 
 Sleep = Callable[[float], None]
 
@@ -47,12 +71,18 @@ class FetchError(Exception):
         self.transient = transient
 
 
-def check_url(url: str, *, allow_private_hosts: bool) -> None:
-    """Refuse URLs that could reach local files or internal services (SSRF)."""
+def check_url(url: str, *, allow_private_hosts: bool) -> str | None:
+    """Refuse URLs that could reach local files or internal services (SSRF).
+
+    Returns the checked address to connect to (``None`` when private hosts are
+    allowed and nothing was resolved): every address the host resolves to must
+    be public, and the request is then pinned to the first of them.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
         raise FetchError(url, f"malformed URL ({exc})") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise FetchError(url, f"only http and https URLs are fetched, not {parts.scheme or 'a relative URL'!r}")
@@ -60,22 +90,34 @@ def check_url(url: str, *, allow_private_hosts: bool) -> None:
     if not host:
         raise FetchError(url, "URL has no host")
     if allow_private_hosts:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(
             host, port or (443 if parts.scheme.lower() == "https" else 80), type=socket.SOCK_STREAM
         )
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError) as exc:  # socket.gaierror is an OSError
         raise FetchError(url, f"cannot resolve host {host!r} ({exc})", transient=True) from None
+    except ValueError as exc:
+        raise FetchError(url, f"malformed host {host!r} ({exc})") from None
+    addresses = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _is_internal(address):
             raise FetchError(url, f"host {host!r} resolves to non-public address {address} (private hosts not allowed)")
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped  # connect over IPv4: a mapped address needs a dual-stack socket
+        addresses.append(address)
+    if not addresses:
+        raise FetchError(url, f"host {host!r} has no address", transient=True)
+    return str(addresses[0])
 
 
 def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return _is_internal(address.ipv4_mapped)
+        if any(address in network for network in _ENCAPSULATING_NETWORKS):
+            return True
     return (
         address.is_loopback
         or address.is_private
@@ -118,11 +160,11 @@ def _get(
 ) -> _Response:
     own_client = client is None
     http = client or httpx.Client(headers={"User-Agent": spec.user_agent}, follow_redirects=False)
+    current = url
     try:
-        current = url
         for _hop in range(MAX_REDIRECTS + 1):
-            check_url(current, allow_private_hosts=allow_private_hosts)
-            response = _get_with_retries(http, current, spec, sleep)
+            pinned = check_url(current, allow_private_hosts=allow_private_hosts)
+            response = _get_with_retries(http, current, pinned, spec, sleep)
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
@@ -133,19 +175,25 @@ def _get(
                 raise FetchError(current, f"unexpected HTTP status {response.status}")
             return response
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
+    except httpx.DecodingError as exc:
+        raise FetchError(current, f"body does not match its Content-Encoding ({exc})") from None
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, UnicodeError) as exc:
+        raise FetchError(current, f"malformed URL ({type(exc).__name__}: {exc})") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(current, f"request failed ({type(exc).__name__}: {exc})") from None
     finally:
         if own_client:
             http.close()
 
 
-def _get_with_retries(http: httpx.Client, url: str, spec: FetchSpec, sleep: Sleep) -> _Response:
+def _get_with_retries(http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec, sleep: Sleep) -> _Response:
     """Retry what may heal by itself (network errors, 429, 5xx); a 4xx will not."""
     attempts = spec.retries + 1
     for attempt in range(attempts):
         last = attempt == attempts - 1
         backoff = spec.backoff_seconds * (2**attempt)
         try:
-            response = _get_once(http, url, spec)
+            response = _get_once(http, url, pinned, spec)
         except httpx.TimeoutException as exc:
             if last:
                 raise FetchError(
@@ -170,14 +218,24 @@ def _get_with_retries(http: httpx.Client, url: str, spec: FetchSpec, sleep: Slee
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _get_once(http: httpx.Client, url: str, spec: FetchSpec) -> _Response:
+def _get_once(http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec) -> _Response:
+    """One GET; with ``pinned``, the connection goes to that checked address, not to a new lookup."""
     deadline = time.monotonic() + spec.timeout_seconds
+    target = httpx.URL(url)
+    headers = {"User-Agent": spec.user_agent}
+    extensions: dict[str, Any] = {}
+    if pinned is not None:
+        headers["Host"] = target.netloc.decode("ascii")
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.host  # certificate checked against the name, not the address
+        target = target.copy_with(host=pinned)
     with http.stream(
         "GET",
-        url,
-        headers={"User-Agent": spec.user_agent},
+        target,
+        headers=headers,
         timeout=httpx.Timeout(spec.timeout_seconds),
         follow_redirects=False,
+        extensions=extensions,
     ) as response:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > spec.max_bytes:
@@ -191,7 +249,7 @@ def _get_once(http: httpx.Client, url: str, spec: FetchSpec) -> _Response:
             if time.monotonic() > deadline:
                 raise httpx.ReadTimeout("body still arriving at the deadline")
             chunks.append(chunk)
-        return _Response(str(response.url), response.status_code, response.headers, b"".join(chunks))
+        return _Response(url, response.status_code, response.headers, b"".join(chunks))
 
 
 def _retry_after(value: str | None, *, default: float) -> float:
@@ -210,33 +268,103 @@ def _retry_after(value: str | None, *, default: float) -> float:
     return max(0.0, min((when - datetime.now(UTC)).total_seconds(), MAX_RETRY_AFTER_SECONDS))
 
 
-def read_feed(feed_url: str, spec: FetchSpec, *, allow_private_hosts: bool) -> list[FeedEntry]:
-    """Entries of an RSS/Atom feed that point at http(s) pages."""
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A feed item whose link will not be fetched, and why (kept so nothing is dropped silently)."""
+
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRead:
+    """What one feed gave: entries to fetch, links refused, items seen, character references repaired."""
+
+    entries: list[FeedEntry]
+    rejected: list[Rejected]
+    items: int
+    repaired: int = 0
+
+
+def read_feed(feed_url: str, spec: FetchSpec, *, allow_private_hosts: bool, label: str | None = None) -> FeedRead:
+    """Entries of an RSS/Atom feed that point at http(s) pages; every other item is rejected with a reason.
+
+    ``label`` is how entries name their feed (the configured URL, secrets unexpanded).
+    """
     import feedparser
 
     final_url, _status, body = fetch_bytes(feed_url, spec, allow_private_hosts=allow_private_hosts)
-    parsed = feedparser.parse(body)
+    body, repaired = repair_char_refs(body)
+    try:
+        parsed = feedparser.parse(body)
+    except Exception as exc:  # feedparser has many failure modes on hostile input; all are about this feed
+        raise FetchError(feed_url, f"not a readable feed ({type(exc).__name__}: {exc})") from None
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no feed format recognised"
         raise FetchError(feed_url, f"not a readable feed ({reason!s})")
-    entries = []
+    entries, rejected = [], []
     for item in parsed.entries:
+        title = item.get("title") or None
         link = item.get("link")
         if not link:
+            rejected.append(Rejected(printable(f"{label or feed_url}#item:{title or ''}"), "feed item has no link"))
             continue
-        url = urljoin(final_url, str(link).strip())
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
+        try:
+            url = entry_url(final_url, str(link))
+        except FetchError as exc:
+            rejected.append(Rejected(printable(exc.url), exc.reason))
             continue
         entries.append(
             FeedEntry(
-                feed_url=feed_url,
+                feed_url=label or feed_url,
                 url=url,
-                title=item.get("title") or None,
+                title=title,
                 published_at=_feed_time(item.get("published_parsed") or item.get("updated_parsed")),
                 guid=item.get("id") or None,
             )
         )
-    return entries
+    return FeedRead(entries, rejected, len(parsed.entries), repaired)
+
+
+def entry_url(base: str, link: str) -> str:
+    """The absolute http(s) URL of a feed link; FetchError (naming the link) when it cannot be fetched."""
+    link = link.strip()
+    try:
+        url = urljoin(base, link)
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise FetchError(link, f"malformed URL ({exc})") from None
+    if scheme not in ("http", "https"):
+        raise FetchError(url, f"not an http(s) link ({scheme or 'no scheme'})")
+    try:
+        httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise FetchError(url, f"malformed URL ({exc})") from None
+    return url
+
+
+def repair_char_refs(body: bytes) -> tuple[bytes, int]:
+    """Replace character references no text can hold (lone surrogates, beyond U+10FFFF) with U+FFFD.
+
+    feedparser turns ``&#xD800;`` into a character and then fails encoding it,
+    losing the whole feed for one broken title.
+    """
+    count = 0
+
+    def fix(m: re.Match[bytes]) -> bytes:
+        nonlocal count
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF or code == 0:
+            count += 1
+            return b"&#xFFFD;"
+        return m.group(0)
+
+    return _CHAR_REF.sub(fix, body), count
+
+
+def printable(text: str) -> str:
+    """Text that can be stored and logged: lone surrogates escaped instead of failing every encoder."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _feed_time(parsed: Any) -> datetime | None:
@@ -252,13 +380,16 @@ def _feed_time(parsed: Any) -> datetime | None:
 def fetch_page(
     entry: FeedEntry, spec: FetchSpec, *, allow_private_hosts: bool, now: Callable[[], datetime]
 ) -> FetchedPage:
-    """The HTML of one feed entry's page, decoded to text."""
+    """The HTML of one feed entry's page, decoded to text (FetchError for anything wrong with this page)."""
     response = _get(entry.url, spec, allow_private_hosts=allow_private_hosts)
     content_type = response.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type and media_type not in HTML_TYPES:
         raise FetchError(entry.url, f"not an HTML page (Content-Type {media_type!r})")
-    html = response.body.decode(_charset(content_type, response.body), errors="replace")
+    try:
+        html = response.body.decode(_charset(content_type, response.body), errors="replace")
+    except LookupError:  # a codec that is not a text encoding (rot13, zlib, ...)
+        html = response.body.decode("utf-8", errors="replace")
     return FetchedPage(
         url=entry.url,
         final_url=response.final_url,
@@ -270,7 +401,7 @@ def fetch_page(
 
 
 def _charset(content_type: str, body: bytes) -> str:
-    """The header's charset, else a <meta charset> near the top, else UTF-8."""
+    """The header's charset, else a <meta charset> near the top, else UTF-8 (latin-1 read as browsers read it)."""
     candidates = []
     for param in content_type.split(";")[1:]:
         name, _, value = param.partition("=")
@@ -281,10 +412,22 @@ def _charset(content_type: str, body: bytes) -> str:
         candidates.append(match.group(1).decode("ascii", errors="ignore"))
     for candidate in candidates:
         try:
-            return codecs.lookup(candidate).name
+            name = codecs.lookup(candidate).name
         except LookupError:
             continue
+        return _BROWSER_ALIASES.get(name, name)
     return "utf-8"
 
 
-__all__ = ["FetchError", "check_url", "fetch_bytes", "fetch_page", "read_feed"]
+__all__ = [
+    "FeedRead",
+    "FetchError",
+    "Rejected",
+    "check_url",
+    "entry_url",
+    "fetch_bytes",
+    "fetch_page",
+    "printable",
+    "read_feed",
+    "repair_char_refs",
+]

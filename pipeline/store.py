@@ -171,7 +171,7 @@ class Skipped:
     url: str
     outcome: str  # duplicate | off_topic | quarantined
     reason: str
-    stage: str  # fetch | extract | dedup | relevance | quality
+    stage: str  # discover | fetch | extract | claims | dedup | relevance | quality
     article_id: str | None = None
 
 
@@ -183,6 +183,30 @@ class FeedPoll:
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """A URL that failed for now (timeout, 5xx, refused connection): retried later, with backoff."""
+
+    url: str
+    stage: str  # discover | fetch
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often a failing URL is retried: after ``first_delay``, doubling, at most ``max_attempts`` attempts."""
+
+    first_delay: timedelta = timedelta(hours=1)
+    max_attempts: int = 5
+    max_delay: timedelta = timedelta(days=2)
+
+    def next_retry(self, attempts: int, now: datetime) -> datetime | None:
+        """When to try again after ``attempts`` failed attempts; None = give up (quarantine)."""
+        if attempts >= self.max_attempts:
+            return None
+        return now + min(self.first_delay * (2 ** (attempts - 1)), self.max_delay)
+
+
+@dataclass(frozen=True, slots=True)
 class Batch:
     """Everything one ingest run of one topic stores, loaded in one transaction."""
 
@@ -191,6 +215,7 @@ class Batch:
     claims: list[Claim] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     polls: list[FeedPoll] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,11 +224,19 @@ class LoadResult:
     claims: int
     duplicates: int
     skipped: int
+    retrying: int = 0
+    given_up: int = 0
 
 
 def seen_urls(con: duckdb.DuckDBPyConnection, topic: str) -> set[str]:
     rows = con.execute("SELECT url FROM seen_urls WHERE topic = ?", [topic]).fetchall()
     return {r[0] for r in rows}
+
+
+def retry_schedule(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, datetime]:
+    """URL -> when it may be tried again, for the topic's URLs waiting after a failure."""
+    rows = con.execute("SELECT url, next_retry_at FROM url_failures WHERE topic = ?", [topic]).fetchall()
+    return {r[0]: r[1] for r in rows}
 
 
 def stored_keys(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
@@ -212,11 +245,15 @@ def stored_keys(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
     return {r[0] for r in rows}, {r[1] for r in rows}
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> LoadResult:
+def load_batch(
+    con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str, policy: RetryPolicy | None = None
+) -> LoadResult:
     """Store a batch atomically: all of it or, on any error, none of it.
 
     Articles already stored (same id or same text) are skipped as duplicates
     here, inside the transaction, so two overlapping runs cannot both insert.
+    Failures of this run schedule their URL's next attempt, or quarantine it
+    once ``policy.max_attempts`` is reached.
     """
     from pipeline.dedup import drop_duplicates
 
@@ -254,13 +291,17 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
                 " ON CONFLICT DO NOTHING",
                 _claim_row(c, run_id, now),
             )
-        for s in batch.skipped:
+        given_up = _record_failures(con, batch, policy or RetryPolicy(), now, run_id)
+        for s in [*batch.skipped, *given_up]:
             _mark_seen(con, batch.topic, s.url, s.outcome, s.article_id, now, run_id)
             if s.outcome == "quarantined":
                 con.execute(
                     "INSERT INTO quarantine VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                     [stable_id(batch.topic, s.url, s.stage), batch.topic, s.stage, s.url, s.reason, run_id, now],
                 )
+        handled = [a.url for a in kept] + [a.url for a in dropped] + [s.url for s in batch.skipped]
+        if handled:
+            con.execute("DELETE FROM url_failures WHERE topic = ? AND list_contains(?, url)", [batch.topic, handled])
         for p in batch.polls:
             con.execute(
                 "INSERT INTO feed_state VALUES (?,?,?,?,?) ON CONFLICT (topic, feed_url) DO UPDATE"
@@ -272,7 +313,39 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return LoadResult(len(kept), len(claims), len(dropped), len(batch.skipped))
+    return LoadResult(
+        len(kept),
+        len(claims),
+        len(dropped),
+        len(batch.skipped),
+        retrying=len(batch.failures) - len(given_up),
+        given_up=len(given_up),
+    )
+
+
+def _record_failures(
+    con: duckdb.DuckDBPyConnection, batch: Batch, policy: RetryPolicy, now: datetime, run_id: str
+) -> list[Skipped]:
+    """Count one more failed attempt per URL; the URLs out of attempts come back as quarantined."""
+    given_up: list[Skipped] = []
+    for f in batch.failures:
+        row = con.execute(
+            "SELECT attempts FROM url_failures WHERE topic = ? AND url = ?", [batch.topic, f.url]
+        ).fetchone()
+        attempts = (int(row[0]) if row else 0) + 1
+        retry_at = policy.next_retry(attempts, now)
+        if retry_at is None:
+            con.execute("DELETE FROM url_failures WHERE topic = ? AND url = ?", [batch.topic, f.url])
+            given_up.append(Skipped(f.url, "quarantined", f"gave up after {attempts} attempts: {f.reason}", f.stage))
+            continue
+        con.execute(
+            "INSERT INTO url_failures VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (topic, url) DO UPDATE"
+            " SET stage = excluded.stage, attempts = excluded.attempts, last_reason = excluded.last_reason,"
+            " last_failed_at = excluded.last_failed_at, next_retry_at = excluded.next_retry_at,"
+            " run_id = excluded.run_id",
+            [batch.topic, f.url, f.stage, attempts, f.reason, now, now, retry_at, run_id],
+        )
+    return given_up
 
 
 def _claim_row(c: Claim, run_id: str, now: datetime) -> list[Any]:

@@ -2,10 +2,17 @@
 
 Each Airflow task calls one function here with a ``Job`` and returns the same
 ``Job``; the data itself travels through files under the job's staging
-directory, because article HTML is too large for XCom.  Any function can be
-re-run on the same job: staging files are rewritten whole, and the load and the
-contradiction check key every row by content, so a retry or a repeated run
-stores nothing twice.
+directory, because article HTML is too large for XCom.  Pages are staged one
+file per page and read back one at a time, so memory holds one page, not the
+batch.  Any function can be re-run on the same job: staging files are
+rewritten whole, and the load and the contradiction check key every row by
+content, so a retry or a repeated run stores nothing twice.
+
+One bad item (feed, feed entry, page) never fails a run: its error is
+recorded against its URL (``seen_urls``/``quarantine`` when it can never
+work, ``url_failures`` with a retry time when it may) and the rest goes on.
+A run fails when nothing of a topic could be read, or on an error that is not
+about one item.
 """
 
 from __future__ import annotations
@@ -15,15 +22,16 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pipeline.config import TopicConfig, load_topic
+from pipeline.config import FetchSpec, TopicConfig, load_topic
 from pipeline.records import Article, Claim, FeedEntry, FetchedPage, from_json, to_json
-from pipeline.store import Batch, FeedPoll, LoadResult, Skipped
+from pipeline.store import Batch, Failure, FeedPoll, LoadResult, RetryPolicy, Skipped
 
 log = logging.getLogger(__name__)
 
@@ -69,29 +77,49 @@ def errors_file(data_dir: str | Path, run_id: str) -> Path:
 
 
 def record_error(job: Job, task_id: str, map_index: int, exc: BaseException) -> None:
-    """Append a task failure to the run's error ledger (one JSON object per line)."""
-    path = errors_file(job.data_dir, job.run_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = {
-        "task_id": task_id,
-        "map_index": map_index,
-        "topic_file": job.topic_file,
-        "error": f"{type(exc).__name__}: {exc}",
-        "at": datetime.now(UTC).isoformat(),
-    }
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(line) + "\n")
+    """Append a task failure to the run's error ledger (one JSON object per line).
+
+    Called while the task's own error propagates, so it never raises: a full
+    disk or an unwritable ledger is logged, and the real error stays the one reported.
+    """
+    try:
+        path = errors_file(job.data_dir, job.run_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = {
+            "task_id": task_id,
+            "map_index": map_index,
+            "topic_file": job.topic_file,
+            "error": f"{type(exc).__name__}: {exc}",
+            "at": datetime.now(UTC).isoformat(),
+        }
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
+    except Exception as ledger_exc:
+        log.error("could not record the failure of %s in the error ledger: %s", task_id, ledger_exc)
 
 
 # --- staging files -------------------------------------------------------------------
 
 
 def _write_json(path: Path, data: Any) -> None:
-    """Write atomically so a crash leaves the previous file or none, never half of one."""
+    """Write atomically and durably: a crash leaves the previous file or none, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with tmp.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (the directory entry is what a crash would lose)."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_json(path: Path) -> Any:
@@ -111,6 +139,7 @@ def save_batch(path: Path, batch: Batch) -> None:
             "claims": [to_json(c) for c in batch.claims],
             "skipped": [to_json(s) for s in batch.skipped],
             "polls": [to_json(p) for p in batch.polls],
+            "failures": [to_json(f) for f in batch.failures],
         },
     )
 
@@ -123,94 +152,248 @@ def read_batch(path: Path) -> Batch:
         claims=_records(Claim, raw["claims"]),
         skipped=_records(Skipped, raw["skipped"]),
         polls=_records(FeedPoll, raw["polls"]),
+        failures=_records(Failure, raw.get("failures", [])),
     )
+
+
+PAGES_DIR = "pages"
+# Wall-clock budget of one fetch task: well inside its 30-minute execution timeout
+# (pipeline.orchestration.default_args), with room for the staging writes.
+FETCH_BUDGET_SECONDS = 20 * 60.0
+
+
+def _page_files(stage_dir: Path) -> list[Path]:
+    return sorted((stage_dir / PAGES_DIR).glob("*.json"))
+
+
+def _iter_pages(stage_dir: Path) -> Iterator[FetchedPage]:
+    """The staged pages, read one at a time."""
+    for path in _page_files(stage_dir):
+        yield from_json(FetchedPage, _read_json(path))
+
+
+def remove_stale_staging(job: Job) -> list[Path]:
+    """Delete staging left by earlier runs of this topic that crashed before their load.
+
+    Runs of one DAG never overlap (``max_active_runs=1``), so any other run's
+    folder here is left over; its batch, if it failed validation, was already
+    copied to ``quarantine/``.
+    """
+    removed = []
+    parent = job.stage_dir.parent
+    for folder in parent.iterdir() if parent.is_dir() else ():
+        if folder != job.stage_dir and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    if removed:
+        log.info("removed stale staging from %d earlier run(s): %s", len(removed), ", ".join(p.name for p in removed))
+    return removed
 
 
 # --- ingest ---------------------------------------------------------------------------
 
 
-def discover(job: Job) -> Job:
-    """Read the topic's feeds and keep the entries this topic has not handled yet."""
+def discover(job: Job, environ: Mapping[str, str] | None = None, now: Callable[[], datetime] | None = None) -> Job:
+    """Read the topic's feeds and pick the entries to fetch: unseen ones first, then retries that are due.
+
+    Each feed is read on its own: one that fails is recorded in ``feed_state``
+    and the others go on; links that can never be fetched are recorded as
+    quarantined.  Only when every feed fails does the task fail.
+    """
     from pipeline import fetch, store
+    from pipeline.envrefs import MissingVariableError, expand, redacted_logs
 
     topic = job.topic()
+    env = os.environ if environ is None else environ
+    at = (now or _utcnow)()
+    remove_stale_staging(job)
     with store.open_store(job.db) as con:
         seen = store.seen_urls(con, topic.name)
+        schedule = store.retry_schedule(con, topic.name)
     entries: list[FeedEntry] = []
     polls: list[FeedPoll] = []
+    skipped: list[Skipped] = []
     for feed in topic.feeds:
+        label = feed.url  # as configured: ${VAR} secrets unexpanded, safe to log and store
         try:
-            found = fetch.read_feed(feed.url, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
-        except fetch.FetchError as exc:
-            log.warning("feed %s failed: %s", feed.url, exc)
-            polls.append(FeedPoll(feed.url, f"error: {exc}", 0))
+            url = expand(feed.url, env, what=f"feed {label}")
+        except MissingVariableError as exc:
+            log.warning("feed %s not read: %s", label, exc)
+            polls.append(FeedPoll(label, f"error: {exc}", 0))
             continue
-        polls.append(FeedPoll(feed.url, "ok", len(found)))
-        entries.extend(found)
-    if polls and all(p.status != "ok" for p in polls):
+        try:
+            with redacted_logs(url.secrets):
+                read = fetch.read_feed(
+                    url.text, topic.fetch, allow_private_hosts=topic.allow_private_hosts, label=label
+                )
+        except fetch.FetchError as exc:
+            reason = url.redact(fetch.printable(str(exc)))
+            log.warning("feed %s failed: %s", label, reason)
+            polls.append(FeedPoll(label, f"error: {reason}", 0))
+            continue
+        notes = []
+        if read.rejected:
+            notes.append(f"{len(read.rejected)} of {read.items} items not fetchable (see quarantine)")
+        if read.repaired:
+            notes.append(f"{read.repaired} invalid character reference(s) replaced")
+        polls.append(FeedPoll(label, "ok" + (f" ({'; '.join(notes)})" if notes else ""), read.items))
+        for item in read.rejected:
+            if item.url not in seen:
+                log.warning("feed %s: item not fetched: %s: %s", label, item.url, url.redact(item.reason))
+                skipped.append(Skipped(url.redact(item.url), "quarantined", url.redact(item.reason), "discover"))
+        entries.extend(read.entries)
+    if polls and all(not p.status.startswith("ok") for p in polls):
         raise fetch.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
-    fresh: dict[str, FeedEntry] = {}
-    for entry in entries:
-        if entry.url not in seen and entry.url not in fresh:
-            fresh[entry.url] = entry
-    chosen = list(fresh.values())[: topic.fetch.max_articles_per_run]
-    log.info("topic %s: %d feed entries, %d new, %d taken this run", topic.name, len(entries), len(fresh), len(chosen))
+    chosen = choose_entries(entries, seen, schedule, at, topic.fetch.max_articles_per_run)
+    fresh = sum(1 for e in chosen if e.url not in schedule)
+    log.info(
+        "topic %s: %d feed entries, %d taken this run (%d new, %d retries)",
+        topic.name,
+        len(entries),
+        len(chosen),
+        fresh,
+        len(chosen) - fresh,
+    )
     _write_json(
         job.stage_dir / "entries.json",
         {
             "entries": [to_json(e) for e in chosen],
             "polls": [to_json(p) for p in polls],
+            "skipped": [to_json(s) for s in _unique(skipped)],
         },
     )
     return job
 
 
-def fetch_pages(job: Job, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> Job:
-    """Fetch each new article page; a page that can never be used is quarantined, not dropped."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _unique(skipped: Sequence[Skipped]) -> list[Skipped]:
+    """One record per URL (a link listed twice, or by two feeds, is one item)."""
+    return list({s.url: s for s in skipped}.values())
+
+
+def choose_entries(
+    entries: Sequence[FeedEntry],
+    seen: set[str],
+    schedule: Mapping[str, datetime],
+    now: datetime,
+    limit: int,
+) -> list[FeedEntry]:
+    """The entries this run fetches, at most ``limit``: never-tried URLs first, in feed order, then the
+    failed ones whose retry is due, longest-waiting first.  A URL still backing off is left for a
+    later run, so failing URLs cannot crowd out new ones, and every attempt counts against ``limit``."""
+    fresh: dict[str, FeedEntry] = {}
+    due: dict[str, FeedEntry] = {}
+    for entry in entries:
+        if entry.url in seen or entry.url in fresh or entry.url in due:
+            continue
+        retry_at = schedule.get(entry.url)
+        if retry_at is None:
+            fresh[entry.url] = entry
+        elif retry_at <= now:
+            due[entry.url] = entry
+    retries = sorted(due.values(), key=lambda e: schedule[e.url])
+    return [*fresh.values(), *retries][:limit]
+
+
+def fetch_pages(
+    job: Job,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    budget_seconds: float = FETCH_BUDGET_SECONDS,
+) -> Job:
+    """Fetch each chosen page into its own staging file; a failing page is recorded, never fatal.
+
+    A page that can never be used (bad URL, 404/410, not HTML, refused
+    address, broken encoding) is quarantined; one that may work later
+    (timeout, 5xx, connection refused) is kept for a retry with backoff.
+    Past ``budget_seconds`` no new page is started: the rest stay unseen and
+    are picked first by the next run, so slow servers cannot push the task
+    past its execution timeout and lose the pages already fetched.
+    """
     from pipeline import fetch
 
     topic = job.topic()
     raw = _read_json(job.stage_dir / "entries.json")
     entries = _records(FeedEntry, raw["entries"])
-    pages: list[FetchedPage] = []
-    skipped: list[Skipped] = []
+    pages_dir = job.stage_dir / PAGES_DIR
+    shutil.rmtree(pages_dir, ignore_errors=True)  # a retried task starts from the entries again
+    pages_dir.mkdir(parents=True)
+    skipped = _records(Skipped, raw.get("skipped", []))
+    failures: list[Failure] = []
+    fetched = 0
+    deadline = time.monotonic() + budget_seconds
     for i, entry in enumerate(entries, 1):
+        if time.monotonic() > deadline:
+            log.warning(
+                "fetch budget of %g s spent: %d of %d pages left for the next run",
+                budget_seconds,
+                len(entries) - i + 1,
+                len(entries),
+            )
+            break
         try:
-            pages.append(fetch.fetch_page(entry, topic.fetch, allow_private_hosts=topic.allow_private_hosts, now=now))
+            page = fetch.fetch_page(entry, topic.fetch, allow_private_hosts=topic.allow_private_hosts, now=now)
         except fetch.FetchError as exc:
-            if getattr(exc, "transient", False):
-                log.warning("page %s failed for now, will retry next run: %s", entry.url, exc)
-                continue
-            skipped.append(Skipped(entry.url, "quarantined", str(exc), "fetch"))
+            reason = fetch.printable(exc.reason or str(exc))
+            if exc.transient:
+                log.warning("page %s failed for now, will retry on a later run: %s", entry.url, reason)
+                failures.append(Failure(entry.url, "fetch", reason))
+            else:
+                log.warning("page %s quarantined: %s", entry.url, reason)
+                skipped.append(Skipped(entry.url, "quarantined", _with_url(exc, entry.url, reason), "fetch"))
+        else:
+            _write_json(pages_dir / f"{i:06d}.json", to_json(page))
+            fetched += 1
+            del page
         if i % 10 == 0 or i == len(entries):
-            log.info("fetched %d/%d pages", i, len(entries))
+            log.info("fetched %d/%d pages (%d staged)", i, len(entries), fetched)
     _write_json(
-        job.stage_dir / "pages.json",
+        job.stage_dir / "fetched.json",
         {
-            "pages": [to_json(p) for p in pages],
             "skipped": [to_json(s) for s in skipped],
+            "failures": [to_json(f) for f in failures],
             "polls": raw["polls"],
         },
     )
     return job
 
 
+def _with_url(exc: Exception, url: str, reason: str) -> str:
+    """The reason, naming the hop that failed when a redirect led somewhere else."""
+    from pipeline.fetch import printable
+
+    failed_at = getattr(exc, "url", url)
+    return reason if failed_at == url else f"{printable(failed_at)}: {reason}"
+
+
 def extract(job: Job) -> Job:
-    """Main text, exact-duplicate removal, relevance and claims for each fetched page."""
+    """Main text, exact-duplicate removal, relevance and claims for each staged page, one page at a time.
+
+    A page whose extraction fails (for whatever reason: the page is untrusted
+    input) is quarantined with the error; the other pages go on.
+    """
     from pipeline.claims import Catalogue, extract_claims
     from pipeline.dedup import drop_duplicates
     from pipeline.extract import ExtractionError, extract_article
     from pipeline.relevance import is_relevant
 
     topic = job.topic()
-    raw = _read_json(job.stage_dir / "pages.json")
+    raw = _read_json(job.stage_dir / "fetched.json")
     skipped = _records(Skipped, raw["skipped"])
     articles: list[Article] = []
-    for page in _records(FetchedPage, raw["pages"]):
+    for page in _iter_pages(job.stage_dir):
         try:
             article = extract_article(page)
         except ExtractionError as exc:
             skipped.append(Skipped(page.entry.url, "quarantined", str(exc), "extract"))
+            continue
+        except Exception as exc:  # a parser choking on hostile HTML is this page's problem
+            log.warning("extraction failed on %s: %s: %s", page.entry.url, type(exc).__name__, exc)
+            skipped.append(
+                Skipped(page.entry.url, "quarantined", f"extraction failed ({type(exc).__name__}: {exc})", "extract")
+            )
             continue
         if not is_relevant(article, topic.relevance):
             skipped.append(
@@ -224,10 +407,29 @@ def extract(job: Job) -> Job:
     ]
     claims: list[Claim] = []
     catalogue = Catalogue.of(topic)
+    usable: list[Article] = []
     for article in kept:
-        claims.extend(extract_claims(article, topic, catalogue))
-    log.info("topic %s: %d articles kept, %d claims, %d skipped", topic.name, len(kept), len(claims), len(skipped))
-    save_batch(job.stage_dir / "batch.json", Batch(topic.name, kept, claims, skipped, _records(FeedPoll, raw["polls"])))
+        try:
+            claims.extend(extract_claims(article, topic, catalogue))
+        except Exception as exc:  # one article's text must not cost the batch
+            log.warning("claim extraction failed on %s: %s: %s", article.url, type(exc).__name__, exc)
+            skipped.append(
+                Skipped(article.url, "quarantined", f"claim extraction failed ({type(exc).__name__}: {exc})", "claims")
+            )
+            continue
+        usable.append(article)
+    log.info("topic %s: %d articles kept, %d claims, %d skipped", topic.name, len(usable), len(claims), len(skipped))
+    save_batch(
+        job.stage_dir / "batch.json",
+        Batch(
+            topic.name,
+            usable,
+            claims,
+            skipped,
+            _records(FeedPoll, raw["polls"]),
+            _records(Failure, raw["failures"]),
+        ),
+    )
     return job
 
 
@@ -252,9 +454,10 @@ def load(job: Job) -> dict[str, int]:
     """Store the batch in one transaction, then clear the staging files."""
     from pipeline import store
 
+    topic = job.topic()
     batch = read_batch(job.stage_dir / "batch.json")
     with store.open_store(job.db) as con:
-        result: LoadResult = store.load_batch(con, batch, job.run_id)
+        result: LoadResult = store.load_batch(con, batch, job.run_id, retry_policy(topic.fetch))
     store.publish_snapshot(job.db)
     shutil.rmtree(job.stage_dir, ignore_errors=True)
     log.info("stored %s", result)
@@ -263,7 +466,13 @@ def load(job: Job) -> dict[str, int]:
         "claims": result.claims,
         "duplicates": result.duplicates,
         "skipped": result.skipped,
+        "retrying": result.retrying,
+        "given_up": result.given_up,
     }
+
+
+def retry_policy(spec: FetchSpec) -> RetryPolicy:
+    return RetryPolicy(first_delay=timedelta(minutes=spec.url_retry_minutes), max_attempts=spec.max_url_attempts)
 
 
 # --- contradictions and alerts --------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -80,7 +82,12 @@ def webhook_receiver() -> Iterator[Webhook]:
 
 
 def write_topic(
-    path: Path, feed_url: str, alert_urls: list[str], name: str = "kursk_test", alert_timeout: float | None = None
+    path: Path,
+    feed_url: str,
+    alert_urls: list[str],
+    name: str = "kursk_test",
+    fetch: dict[str, Any] | None = None,
+    alert_timeout: float | None = None,
 ) -> Path:
     raw = yaml.safe_load((REPO_ROOT / "topics" / "kursk.yaml").read_text(encoding="utf-8"))
     timeout = {} if alert_timeout is None else {"timeout_seconds": alert_timeout}
@@ -90,6 +97,8 @@ def write_topic(
         allow_private_hosts=True,
         alerts=[{"url": u, "min_severity": "low", **timeout} for u in alert_urls],
     )
+    if fetch is not None:
+        raw["fetch"] = fetch
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
 
@@ -101,3 +110,71 @@ def run_cli(
     return subprocess.run(
         [str(CLAIMWATCH), *args], env=full_env, capture_output=True, text=True, timeout=timeout, cwd=cwd
     )
+
+
+@dataclass
+class HostileSite:
+    """A news site on loopback whose feed mixes good articles with every kind of bad item."""
+
+    base: str = ""
+    feed_items: list[tuple[str, str]] = field(default_factory=list)  # (title, link) as written in the XML
+    hits: dict[str, int] = field(default_factory=dict)
+    hang_seconds: float = 3.0
+
+    def good(self, slug: str) -> str:
+        return f"{self.base}/articles/{slug}.html"
+
+
+@contextmanager
+def hostile_site() -> Iterator[HostileSite]:
+    """Serves ``/feed.xml`` from ``site.feed_items``; ``/articles/<sample slug>.html`` are the sample
+    site's pages, ``/hang/...`` answers after ``site.hang_seconds``, ``/gzip-lie/...`` claims gzip and is not."""
+    from pipeline.sample_site import load_sample_articles, render_page
+
+    site = HostileSite()
+    pages = {p.slug: p for p in load_sample_articles()}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            site.hits[path] = site.hits.get(path, 0) + 1
+            if path == "/feed.xml":
+                items = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in site.feed_items)
+                body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>H</title>{items}</channel></rss>'
+                self._send(200, "application/rss+xml", body.encode("utf-8"))
+            elif path.startswith("/hang/"):
+                time.sleep(site.hang_seconds)
+                self._send(200, "text/html", b"<p>too late</p>")
+            elif path.startswith("/gzip-lie/"):
+                self._send(
+                    200, "text/html", b"<html><body><p>not gzip at all</p></body></html>", ("Content-Encoding", "gzip")
+                )
+            elif path.startswith("/articles/") and path.removeprefix("/articles/").removesuffix(".html") in pages:
+                page = pages[path.removeprefix("/articles/").removesuffix(".html")]
+                self._send(200, "text/html; charset=utf-8", render_page(page, site.base).encode("utf-8"))
+            else:
+                self._send(404, "text/plain", b"not found")
+
+        def _send(self, status: int, content_type: str, body: bytes, *extra: tuple[str, str]) -> None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client may have given up
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                for name, value in extra:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    site.base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -19,7 +19,7 @@ SPEC = FetchSpec(timeout_seconds=5, retries=0)
 
 
 def _ingest(base: str, topic: TopicConfig) -> tuple[list[FeedEntry], list[Article], list[Article], list[Article]]:
-    entries = read_feed(f"{base}/feed.xml", SPEC, allow_private_hosts=True)
+    entries = read_feed(f"{base}/feed.xml", SPEC, allow_private_hosts=True).entries
     articles = [extract_article(fetch_page(e, SPEC, allow_private_hosts=True, now=lambda: NOW)) for e in entries]
     relevant = [a for a in articles if is_relevant(a, topic.relevance)]
     kept, dropped = drop_duplicates(relevant, (), ())

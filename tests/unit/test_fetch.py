@@ -292,10 +292,16 @@ ATOM = b"""<?xml version="1.0" encoding="utf-8"?>
 
 def test_read_feed_keeps_http_entries_with_utc_dates(server: Script) -> None:
     url = server.on("/rss.xml", Reply(200, RSS, headers=(("Content-Type", "application/rss+xml"),)))
-    entries = read_feed(url, spec(), allow_private_hosts=True)
+    read = read_feed(url, spec(), allow_private_hosts=True)
+    entries = read.entries
     assert [(e.title, e.url) for e in entries] == [
         ("One", "https://news.example/one"),
         ("Relative", server.base_url + "/articles/two.html"),
+    ]
+    assert read.items == 4
+    assert [(r.url, r.reason) for r in read.rejected] == [
+        ("javascript:alert(1)", "not an http(s) link (javascript)"),
+        (f"{url}#item:No link", "feed item has no link"),
     ]
     first = entries[0]
     assert first.feed_url == url and first.guid == "g1"
@@ -305,7 +311,7 @@ def test_read_feed_keeps_http_entries_with_utc_dates(server: Script) -> None:
 
 def test_read_feed_uses_updated_when_published_is_absent(server: Script) -> None:
     url = server.on("/atom.xml", Reply(200, ATOM))
-    [entry] = read_feed(url, spec(), allow_private_hosts=True)
+    [entry] = read_feed(url, spec(), allow_private_hosts=True).entries
     assert (entry.url, entry.guid, entry.published_at) == (
         "http://news.example/a1",
         "urn:a1",
@@ -340,6 +346,14 @@ def _entry(url: str) -> FeedEntry:
     [
         ("text/html; charset=utf-8", "<p>café – Kursk</p>".encode(), "<p>café – Kursk</p>"),
         ("text/html; charset=ISO-8859-1", "<p>café</p>".encode("latin-1"), "<p>café</p>"),
+        (
+            "text/html; charset=ISO-8859-1",
+            b"<p>Korea\x92s \x93troops\x94</p>",
+            "<p>Korea\u2019s \u201ctroops\u201d</p>",
+        ),
+        ("text/html", b'<meta charset="latin1"><p>Korea\x92s</p>', "Korea\u2019s"),
+        ("text/html; charset=us-ascii", b"<p>Korea\x92s</p>", "Korea\u2019s"),
+        ("text/html; charset=rot13", b"<p>plain</p>", "<p>plain</p>"),
         ("text/html", '<meta charset="windows-1251"><p>Курск</p>'.encode("cp1251"), "Курск"),
         ("text/html", b"<p>broken \xff byte</p>", "<p>broken \ufffd byte</p>"),
         ("text/html; charset=no-such-codec", b"<p>plain</p>", "<p>plain</p>"),
@@ -381,3 +395,142 @@ def test_fetch_page_records_the_final_url_after_redirects(server: Script) -> Non
 def test_fetch_error_message(args: tuple[str, ...], message: str) -> None:
     assert str(FetchError(*args)) == message
     assert not FetchError(*args).transient
+
+
+# --- SSRF: encapsulated addresses and the pinned connection ---------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[2002:7f00:1::1]/",  # 6to4 around 127.0.0.1
+        "http://[2002:5db8:d70e::1]/",  # 6to4 around a public address: the relay is still not a news site
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
+        "http://[64:ff9b::7f00:1]/",  # NAT64 well-known prefix
+        "http://[64:ff9b:1::a00:1]/",  # NAT64 local-use prefix
+        "http://[::7f00:1]/",  # IPv4-compatible
+        "http://[::ffff:0:7f00:1]/",  # SIIT IPv4-translated
+        "http://[::ffff:a9fe:a9fe]/",  # IPv4-mapped 169.254.169.254, written in hex
+        "http://2130706433/",  # 127.0.0.1 as one decimal number
+        "http://0x7f.1/",
+    ],
+)
+def test_check_url_refuses_encapsulated_internal_addresses(url: str) -> None:
+    with pytest.raises(FetchError, match="non-public address"):
+        check_url(url, allow_private_hosts=False)
+
+
+def test_check_url_pins_the_mapped_ipv4_address() -> None:
+    assert check_url("http://[::ffff:93.184.215.14]/", allow_private_hosts=False) == "93.184.215.14"
+    assert check_url("http://[2606:4700:4700::1111]/", allow_private_hosts=False) == "2606:4700:4700::1111"
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_request_goes_to_the_checked_address_with_the_name_kept(
+    scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host is resolved once; a second answer (DNS rebinding) is never asked for."""
+    import httpx
+
+    answers = [("93.184.215.14", 0), ("127.0.0.1", 0)]
+    lookups: list[str] = []
+
+    def resolve(host: str, port: object, *args: object, **kwargs: object) -> list[tuple[object, ...]]:
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", answers[min(len(lookups), 2) - 1])]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"ok")
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        final_url, _, body = fetch_bytes(
+            f"{scheme}://rebind.example:8443/story", spec(), allow_private_hosts=False, client=client
+        )
+    [request] = seen
+    assert lookups == ["rebind.example"]
+    assert (request.url.host, request.url.port) == ("93.184.215.14", 8443)
+    assert request.headers["host"] == "rebind.example:8443"
+    assert request.extensions.get("sni_hostname") == ("rebind.example" if scheme == "https" else None)
+    assert (final_url, body) == (f"{scheme}://rebind.example:8443/story", b"ok")
+
+
+def test_a_pinned_request_reaches_the_server_under_its_host_name(server: Script) -> None:
+    """Over a real socket: the name does not resolve, so only the pinned address can have been used."""
+    from pipeline.fetch import _get_once
+
+    server.on("/pinned", Reply(200, b"reached"))
+    port = server.base_url.rsplit(":", 1)[1]
+    import httpx
+
+    with httpx.Client() as client:
+        response = _get_once(client, f"http://unresolvable.invalid:{port}/pinned", "127.0.0.1", spec())
+    assert (response.status, response.body) == (200, b"reached")
+    assert response.final_url == f"http://unresolvable.invalid:{port}/pinned"
+
+
+# --- one bad item is one FetchError naming it --------------------------------------
+
+
+def test_a_gzip_lie_is_a_permanent_fetch_error(server: Script) -> None:
+    url = server.on("/lie", Reply(200, b"<p>plain text</p>", headers=(("Content-Encoding", "gzip"),)))
+    with pytest.raises(FetchError, match="does not match its Content-Encoding") as info:
+        fetch_page(_entry(url), spec(), allow_private_hosts=True, now=lambda: NOW)
+    assert info.value.url == url and not info.value.transient
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1", "malformed URL"),
+        ("http://127.0.0.1:1/x\x7fy", "malformed URL"),
+        ("http://127.0.0.1:99999/", "malformed URL"),
+        ("http://127.0.0.1:1/\ud800", "malformed URL"),
+    ],
+)
+def test_malformed_urls_are_permanent_fetch_errors(url: str, reason: str) -> None:
+    with pytest.raises(FetchError, match=reason) as info:
+        fetch_page(_entry(url), spec(), allow_private_hosts=True, now=lambda: NOW)
+    assert info.value.url == url and not info.value.transient
+
+
+HOSTILE_RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>T</title>
+<item><title>Good</title><link>https://news.example/good</link></item>
+<item><title>Surrogate &#xD800; and &#55296; and &#x110000;</title><link>https://news.example/sur</link></item>
+<item><title>IPv6</title><link>http://[::1</link></item>
+<item><title>Control</title><link>https://news.example/a&#x7f;b</link></item>
+<item><title>Mail</title><link>mailto:desk@news.example</link></item>
+</channel></rss>"""
+
+
+def test_read_feed_keeps_good_items_and_rejects_bad_ones_with_reasons(server: Script) -> None:
+    url = server.on("/hostile.xml", Reply(200, HOSTILE_RSS))
+    read = read_feed(url, spec(), allow_private_hosts=True, label="configured-label")
+    assert [(e.url, e.feed_url) for e in read.entries] == [
+        ("https://news.example/good", "configured-label"),
+        ("https://news.example/sur", "configured-label"),
+    ]
+    assert read.entries[1].title == "Surrogate \ufffd and \ufffd and \ufffd"
+    assert (read.items, read.repaired) == (5, 3)
+    reasons = {r.url: r.reason for r in read.rejected}
+    assert reasons.keys() == {"http://[::1", "https://news.example/a\x7fb", "mailto:desk@news.example"}
+    assert "malformed URL" in reasons["http://[::1"] and "non-printable" in reasons["https://news.example/a\x7fb"]
+    assert reasons["mailto:desk@news.example"] == "not an http(s) link (mailto)"
+
+
+@pytest.mark.parametrize(
+    ("body", "fixed", "count"),
+    [
+        (b"a &#xD800; b", b"a &#xFFFD; b", 1),
+        (b"&#xdfff;&#57343;&#0;", b"&#xFFFD;&#xFFFD;&#xFFFD;", 3),
+        (b"&#x2019; &#8217; &amp;", b"&#x2019; &#8217; &amp;", 0),
+    ],
+)
+def test_repair_char_refs(body: bytes, fixed: bytes, count: int) -> None:
+    from pipeline.fetch import repair_char_refs
+
+    assert repair_char_refs(body) == (fixed, count)

@@ -262,3 +262,50 @@ def test_a_hostile_database_name_writes_nothing_but_the_database_and_its_snapsho
         assert con.execute("SELECT count(*) FROM claims_with_source").fetchone() == (1,)
     finally:
         con.close()
+
+
+# --- per-URL failure bookkeeping --------------------------------------------------------
+
+
+def test_retry_policy_doubles_the_delay_up_to_a_cap_then_gives_up() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2025, 12, 1, tzinfo=UTC)
+    policy = store.RetryPolicy(first_delay=timedelta(hours=1), max_attempts=5, max_delay=timedelta(hours=6))
+    assert [policy.next_retry(n, now) for n in range(1, 6)] == [
+        now + timedelta(hours=1),
+        now + timedelta(hours=2),
+        now + timedelta(hours=4),
+        now + timedelta(hours=6),
+        None,
+    ]
+
+
+def test_transient_failures_count_attempts_then_quarantine(db_path: Path) -> None:
+    from datetime import timedelta
+
+    url = "https://news.example/slow"
+    failing = store.Batch("kursk", failures=[store.Failure(url, "fetch", "timed out after 20 s")])
+    policy = store.RetryPolicy(first_delay=timedelta(minutes=30), max_attempts=3)
+    with store.open_store(db_path) as con:
+        results = [store.load_batch(con, failing, f"run-{i}", policy) for i in range(2)]
+        schedule = store.retry_schedule(con, "kursk")
+        row = con.execute("SELECT attempts, last_reason, last_failed_at FROM url_failures").fetchone()
+        assert row is not None and row[0] == 2 and row[1] == "timed out after 20 s"
+        assert schedule[url] - row[2] == timedelta(hours=1)
+        assert store.seen_urls(con, "kursk") == set()
+        last = store.load_batch(con, failing, "run-3", policy)
+        assert store.retry_schedule(con, "kursk") == {}
+        assert store.seen_urls(con, "kursk") == {url}
+        reason = con.execute("SELECT reason FROM quarantine WHERE url = ?", [url]).fetchone()
+    assert [(r.retrying, r.given_up) for r in [*results, last]] == [(1, 0), (1, 0), (0, 1)]
+    assert reason == ("gave up after 3 attempts: timed out after 20 s",)
+
+
+def test_a_url_that_works_again_leaves_the_retry_list(db_path: Path) -> None:
+    article = make_article(1)
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", failures=[store.Failure(article.url, "fetch", "HTTP 503")]), "r1")
+        store.load_batch(con, store.Batch("kursk", [article], [make_claim(article)]), "r2")
+        assert store.retry_schedule(con, "kursk") == {}
+        assert store.seen_urls(con, "kursk") == {article.url}

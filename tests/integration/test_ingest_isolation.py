@@ -1,0 +1,209 @@
+"""One bad item never stops a topic: real loopback HTTP, real DuckDB, the task bodies and `claimwatch run`.
+
+The feed mixes good articles with each kind of item that used to fail a whole
+run (a malformed IPv6 link, a control character, a lone surrogate, a gzip
+lie, a hanging page, a non-http link).  The good articles must be stored,
+every bad item recorded with its reason, and permanent failures never retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipeline import tasks
+from tests.integration.helpers import HostileSite, hostile_site, run_cli, write_topic
+
+GOOD = "north-korean-troops-reach-kursk"
+SECOND = "president-says-up-to-12000-sent"
+THIRD = "seoul-raises-troop-estimate"
+FAST_FETCH = {"timeout_seconds": 0.5, "retries": 0, "backoff_seconds": 0}
+
+
+def _hostile_items(site: HostileSite) -> None:
+    site.feed_items = [
+        ("Good", site.good(GOOD)),
+        ("Broken IPv6 host", "http://[::1"),
+        ("Control character", f"{site.base}/articles/ctl&#x7f;x.html"),
+        ("Lone surrogate &#xD800; in a title", site.good(SECOND)),
+        ("Gzip lie", f"{site.base}/gzip-lie/story.html"),
+        ("Hangs", f"{site.base}/hang/story.html"),
+        ("Not http", "ftp://files.example/story.txt"),
+    ]
+
+
+def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _ingest(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
+    [job] = tasks.plan([topic], db, data_dir, run_id)
+    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+        step(job)
+    return tasks.load(job)
+
+
+def _assert_bad_items_recorded(db: Path, site: HostileSite) -> None:
+    stored = {r[0] for r in _rows(db, "SELECT url FROM articles")}
+    assert stored == {site.good(GOOD), site.good(SECOND)}
+    quarantined = {r[0]: (r[1], r[2]) for r in _rows(db, "SELECT url, stage, reason FROM quarantine")}
+    assert quarantined["http://[::1"][0] == "discover" and "malformed URL" in quarantined["http://[::1"][1]
+    ctl = f"{site.base}/articles/ctl\x7fx.html"
+    assert quarantined[ctl][0] == "discover" and "non-printable" in quarantined[ctl][1]
+    assert "not an http(s) link" in quarantined["ftp://files.example/story.txt"][1]
+    gzip = f"{site.base}/gzip-lie/story.html"
+    assert quarantined[gzip][0] == "fetch" and "Content-Encoding" in quarantined[gzip][1]
+    assert {r[0] for r in _rows(db, "SELECT url FROM seen_urls WHERE outcome = 'quarantined'")} == set(quarantined)
+    [(url, attempts, reason, due)] = _rows(db, "SELECT url, attempts, last_reason, next_retry_at FROM url_failures")
+    assert (url, attempts) == (f"{site.base}/hang/story.html", 1) and "timed out" in reason and due is not None
+    [(status, items)] = _rows(db, "SELECT last_status, entries_seen FROM feed_state")
+    assert status.startswith("ok") and "invalid character reference" in status and items == 7
+
+
+def test_bad_items_are_recorded_and_the_good_articles_stored(tmp_path: Path) -> None:
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site:
+        _hostile_items(site)
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST_FETCH)
+        first = _ingest(topic, db, data, "run-1")
+        assert (first["articles"], first["retrying"]) == (2, 1)
+        _assert_bad_items_recorded(db, site)
+        assert not (data / "staging" / "t" / "run-1").exists()
+
+        hits = dict(site.hits)
+        second = _ingest(topic, db, data, "run-2")
+    assert (second["articles"], second["retrying"]) == (0, 0)
+    assert site.hits["/gzip-lie/story.html"] == hits["/gzip-lie/story.html"] == 1  # permanent: never again
+    assert site.hits["/hang/story.html"] == 1  # transient, but its retry is not due yet
+    assert not any("ctl" in path for path in site.hits)  # a malformed link is never requested
+    assert _rows(db, "SELECT attempts FROM url_failures") == [(1,)]
+
+
+def test_failing_urls_are_retried_when_due_then_quarantined(tmp_path: Path) -> None:
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site:
+        site.feed_items = [("Hangs", f"{site.base}/hang/a.html"), ("Good", site.good(GOOD))]
+        retry_now = {**FAST_FETCH, "url_retry_minutes": 0, "max_url_attempts": 2}
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=retry_now)
+        _ingest(topic, db, data, "run-1")
+        assert _rows(db, "SELECT attempts FROM url_failures") == [(1,)]
+        second = _ingest(topic, db, data, "run-2")
+        _ingest(topic, db, data, "run-3")
+    assert second["given_up"] == 1 and site.hits["/hang/a.html"] == 2
+    assert _rows(db, "SELECT count(*) FROM url_failures") == [(0,)]
+    [(stage, reason)] = _rows(db, "SELECT stage, reason FROM quarantine")
+    assert stage == "fetch" and reason.startswith("gave up after 2 attempts: timed out")
+
+
+def test_hanging_urls_do_not_starve_good_ones(tmp_path: Path) -> None:
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site:
+        site.feed_items = [(f"Hangs {i}", f"{site.base}/hang/{i}.html") for i in range(3)]
+        site.feed_items += [("Good", site.good(GOOD)), ("Also good", site.good(THIRD))]
+        topic = write_topic(
+            tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch={**FAST_FETCH, "max_articles_per_run": 2}
+        )
+        first = _ingest(topic, db, data, "run-1")
+        second = _ingest(topic, db, data, "run-2")
+        third = _ingest(topic, db, data, "run-3")
+    assert (first["articles"], first["retrying"]) == (0, 2)
+    assert (second["articles"], second["retrying"]) == (1, 1)
+    assert third["articles"] == 1
+    assert {r[0] for r in _rows(db, "SELECT url FROM articles")} == {site.good(GOOD), site.good(THIRD)}
+    assert all(site.hits[f"/hang/{i}.html"] == 1 for i in range(3))
+
+
+def test_feed_url_secrets_are_expanded_and_never_recorded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("FEED_TOKEN", "s3cret-t0ken")
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    caplog.set_level(logging.INFO)
+    with hostile_site() as site:
+        site.feed_items = [("Good", site.good(GOOD))]
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml?token=${{FEED_TOKEN}}", [], fetch=FAST_FETCH)
+        missing = write_topic(tmp_path / "m.yaml", f"{site.base}/missing.xml?token=${{FEED_TOKEN}}", [], name="other")
+        assert _ingest(topic, db, data, "run-1")["articles"] == 1
+        with pytest.raises(Exception, match="every feed") as failed:
+            _ingest(missing, db, data, "run-1")
+    assert site.hits["/feed.xml"] == 1
+    [(feed_url, status)] = _rows(db, "SELECT feed_url, last_status FROM feed_state")
+    assert feed_url.endswith("?token=${FEED_TOKEN}") and status == "ok"
+    assert "s3cret" not in str(failed.value) and "${FEED_TOKEN}" in str(failed.value)
+    assert "HTTP 404" in str(failed.value)
+    assert "s3cret" not in caplog.text and "token=${FEED_TOKEN}" in caplog.text
+
+
+def test_a_missing_feed_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_SUCH_FEED_TOKEN", raising=False)
+    topic = write_topic(tmp_path / "t.yaml", "https://news.example/feed?key=${NO_SUCH_FEED_TOKEN}", [])
+    with pytest.raises(Exception, match="NO_SUCH_FEED_TOKEN is not set"):
+        _ingest(topic, tmp_path / "c.duckdb", tmp_path / "data", "run-1")
+
+
+def test_stale_staging_of_a_crashed_run_is_removed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with hostile_site() as site:
+        site.feed_items = [("Good", site.good(GOOD))]
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST_FETCH)
+        crashed = data / "staging" / "t" / "crashed-run" / "pages"
+        crashed.mkdir(parents=True)
+        (crashed / "000001.json").write_text("{}", encoding="utf-8")
+        _ingest(topic, tmp_path / "c.duckdb", data, "run-2")
+    assert not crashed.parent.exists()
+    assert list((data / "staging" / "t").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_claimwatch_run_survives_a_hostile_feed_and_does_not_retry_permanent_failures(tmp_path: Path) -> None:
+    env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
+    db = tmp_path / "c.duckdb"
+    with hostile_site() as site:
+        _hostile_items(site)
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", ["file:alerts.jsonl"], fetch=FAST_FETCH)
+        first = run_cli(["run", "--topic", str(topic), "--db", str(db)], env)
+        assert first.returncode == 0, first.stderr[-3000:]
+        _assert_bad_items_recorded(db, site)
+        second = run_cli(["run", "--topic", str(topic), "--db", str(db)], env)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert site.hits["/gzip-lie/story.html"] == 1 and site.hits["/hang/story.html"] == 1
+    assert _rows(db, "SELECT count(*) FROM articles") == [(2,)]
+
+
+@pytest.mark.slow
+def test_claimwatch_run_stores_good_articles_behind_hanging_ones_within_two_runs(tmp_path: Path) -> None:
+    env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
+    db = tmp_path / "c.duckdb"
+    with hostile_site() as site:
+        site.feed_items = [(f"Hangs {i}", f"{site.base}/hang/{i}.html") for i in range(3)]
+        site.feed_items += [("Good", site.good(GOOD)), ("Also good", site.good(THIRD))]
+        fetch = {**FAST_FETCH, "max_articles_per_run": 2}
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", ["file:alerts.jsonl"], fetch=fetch)
+        for _ in range(2):
+            result = run_cli(["run", "--topic", str(topic), "--db", str(db)], env)
+            assert result.returncode == 0, result.stderr[-3000:]
+    assert _rows(db, "SELECT url FROM articles") == [(site.good(GOOD),)]
+    assert _rows(db, "SELECT count(*) FROM url_failures") == [(3,)]
+
+
+def test_past_the_fetch_budget_the_remaining_pages_wait_for_the_next_run(tmp_path: Path) -> None:
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site:
+        site.feed_items = [("Hangs", f"{site.base}/hang/a.html"), ("Good", site.good(GOOD))]
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST_FETCH)
+        [job] = tasks.plan([topic], db, data, "run-1")
+        tasks.discover(job)
+        tasks.fetch_pages(job, budget_seconds=0.2)  # the hanging page alone spends it
+        for step in (tasks.extract, tasks.validate):
+            step(job)
+        first = tasks.load(job)
+        assert "/articles/" + GOOD + ".html" not in site.hits
+        second = _ingest(topic, db, data, "run-2")
+    assert (first["articles"], first["retrying"]) == (0, 1)
+    assert second["articles"] == 1
+    assert _rows(db, "SELECT url FROM articles") == [(site.good(GOOD),)]
