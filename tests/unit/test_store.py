@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -25,10 +26,11 @@ def _batch(n_articles: int = 2) -> store.Batch:
 
 
 def test_migrations_apply_once_and_record_versions(db_path: Path) -> None:
+    versions = sorted(p.name.split("_")[0] for p in (store.DEFAULT_SQL_DIR / "migrations").glob("*.sql"))
     con = store.connect(db_path)
-    assert store.migrate(con) == ["0001"]
+    assert versions[0] == "0001" and store.migrate(con) == versions
     assert store.migrate(con) == []
-    assert con.execute("SELECT version FROM schema_migrations").fetchall() == [("0001",)]
+    assert [r[0] for r in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()] == versions
     views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
     assert {"claims_with_source", "source_claims_over_time", "disagreements", "alert_log"} <= views
     con.close()
@@ -162,3 +164,19 @@ def test_snapshot_is_a_full_copy_analysts_can_hold_open(db_path: Path) -> None:
     fresh = duckdb.connect(str(snap), read_only=True)
     assert fresh.execute("SELECT count(*) FROM claims").fetchone() == (2,)
     fresh.close()
+
+
+def test_a_claims_frame_survives_the_round_trip(db_path: Path) -> None:
+    article = make_article(1)
+    claim = dataclasses.replace(
+        make_claim(article, start=5),
+        population="north_korean_troops",
+        event="killed",
+        scope="window",
+        metric_rule="scope.window",
+    )
+    with store.connect(db_path) as con:
+        store.migrate(con)
+        store.load_batch(con, store.Batch("kursk", [article], [claim]), "run-1")
+        [pending], _ = store.topic_claims(con, "kursk")
+    assert pending.claim == claim
