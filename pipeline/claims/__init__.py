@@ -273,6 +273,14 @@ def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue, anaphor
     return out
 
 
+def _scope(found: _Found) -> str:
+    if found.rule == "scope.rate":
+        return "rate"
+    if found.rule.startswith("denominator"):
+        return "total"  # "3,800 of the 12,000 ... are now dead": "now" is the part's, not the whole's
+    return found.context.scope
+
+
 def _incidental(figure: Figure, metric: str, catalogue: Catalogue) -> bool:
     """Small number words count something only when they name a catalogue metric ("four ships" do
     not); a definite one ("the two soldiers ... captured") only when it names an event."""
@@ -336,6 +344,6 @@ def _claim(
         extractor_version=EXTRACTOR_VERSION,
         population=frame.population or found.frame_metric if frame else None,
         event=frame.event if frame else None,
-        scope="rate" if found.rule == "scope.rate" else found.context.scope,
+        scope=_scope(found),
         metric_rule=found.rule or None,
     )

@@ -234,13 +234,13 @@ def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) ->
         return True  # Article 4, Phase 2, No. 7: a label, not a count
     if raw.lower() == "a":
         return True
-    if raw.lower() == "one" and (
-        re.match(r"^\s*(?:of|another|day|time|way|side|hand|thing|more|[.,;:!?\"”)])", after, re.IGNORECASE)
+    # the pronoun "one", not a count
+    return raw.lower() == "one" and (
+        re.match(r"^\s*(?:of|another|day|time|way|side|hand|thing|more|[.,;:!?\"”)])", after, re.IGNORECASE) is not None
         or re.search(r"\b(?:no|any|every|each|this|that|which|the|someone|anyone|every)\s*$", before, re.IGNORECASE)
+        is not None
         or not after.strip()
-    ):
-        return True  # the pronoun "one", not a count
-    return False
+    )
 
 
 def find_figures(sentence: str) -> list[Figure]:

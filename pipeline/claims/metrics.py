@@ -32,7 +32,8 @@ _AUXILIARIES = {"had", "have", "has", "been", "were", "was", "are", "is", "will"
                 "also", "now", "all", "since", "already", "being"}  # fmt: skip
 _MODAL = re.compile(r"^(?:could|would|will|may|might|must|should|can|remain|remained|remains|arrive|arrived)$", re.I)
 _LINK_BEFORE = re.compile(
-    r"\b(?:is|are|was|were|stand|stands|stood|number|numbers|numbered|numbering|total|totals|totalled|totaled|reached|"
+    r"\b(?:is|are|was|were|stand|stands|stood|number|numbers|numbered|numbering|total|totals|totalled|totaled|"
+    r"totalling|totaling|reached|"
     r"reach|put\s+(?:[\w'’-]+\s+){0,9}?at|rose\s+to|risen\s+to|fell\s+to|fallen\s+to|dropped\s+to|grew\s+to|"
     r"climbed\s+to|to|at)\s*[\"“”']?\s*(?:(?:about|around|roughly|some|approximately|more\s+than|over|nearly|"
     r"almost|up\s+to|at\s+least|fewer\s+than|less\s+than|no\s+more\s+than|an\s+estimated|close\s+to)\s*)?$",
