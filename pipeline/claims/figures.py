@@ -80,7 +80,8 @@ _FRACTION = "|".join(re.escape(f) for f in sorted(_FRACTIONS, key=len, reverse=T
 
 _PATTERN = re.compile(
     rf"(?P<between>\bbetween\s+(?P<b1>{_NUMBER})(?P<bp1>{_PERCENT})?\s+and\s+(?P<b2>{_NUMBER})(?P<bp2>{_PERCENT})?)"
-    rf"|(?P<fromto>\bfrom\s+(?P<f1>{_DIGITS})(?P<fp1>{_PERCENT})?\s+to\s+(?P<f2>{_DIGITS})(?P<fp2>{_PERCENT})?)"
+    rf"|(?P<fromto>\bfrom\s+(?P<f1>{_DIGITS})(?P<fp1>{_PERCENT})?\s+to\s+(?P<f2>{_DIGITS})"
+    rf"(?P<fs>\s+(?:{_SCALE_WORD})\b)?(?P<fp2>{_PERCENT})?)"
     rf"|(?P<range>(?<![\w.,-])(?P<r1>{_DIGITS})\s?(?:-|–|—|to)\s?(?P<r2>{_DIGITS})(?P<rs>\s+(?:{_SCALE_WORD})\b)?"
     rf"(?P<rp>{_PERCENT})?(?![\w-]))"
     rf"|(?P<orrange>(?<![\w.,-])(?P<o1>{_NUMBER})\s+or\s+(?P<o2>{_NUMBER})(?P<op>{_PERCENT})?(?![\w-]))"
@@ -257,7 +258,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
     if m.group("between") or m.group("fromto") or m.group("range") or m.group("orrange"):
         key = "b" if m.group("between") else "f" if m.group("fromto") else "r" if m.group("range") else "o"
         low, high = parse_number(m.group(f"{key}1")), parse_number(m.group(f"{key}2"))
-        scale = m.group("rs") if key == "r" else None
+        scale = m.group("rs") if key == "r" else m.group("fs") if key == "f" else None
         if scale and low is not None and high is not None:
             # "4 to 6 million": the scale written once applies to both ends
             low, high = low * _SCALES[scale.strip().lower()], high * _SCALES[scale.strip().lower()]

@@ -24,7 +24,9 @@ _HEAD_WORDS = 6
 _LIST_DASH = re.compile(r"^\s*[—–:]\s+")
 _GENERIC_NOUNS = {"persons", "people", "men", "individuals", "strong"}
 _RATE = re.compile(
-    r"^\s*(?:a|per|each|every)\s+(?:day|week|month|year|hour)\b|^\s*(?:daily|weekly|monthly|annually)\b", re.I
+    r"^\s*(?:a|per|each|every)\s+(?:day|week|month|year|hour)\b(?!\s+(?:earlier|ago|later|before|after))"
+    r"|^\s*(?:daily|weekly|monthly|annually)\b",
+    re.I,
 )
 _OF_BEFORE = re.compile(r"\b(?P<noun>[A-Za-z][\w'’-]*)\s+of\s*$")
 _SKIP_AFTER_FIGURE = {"of", "them", "those", "these", "the", "more", "additional", "further", "other", "new", "extra"}
@@ -40,6 +42,10 @@ _LINK_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _PRE_WORDS = 5
+_TIME_AFTER = re.compile(
+    r"^\s*(?:a|one|two|three|several|a\s+few)\s+(?:days?|weeks?|months?|years?)\s+(?:earlier|ago|later|before|after)\b",
+    re.IGNORECASE,
+)
 _SECURITY = re.compile(r"\bsecurity\b|\bguard(?:s|ing)?\b|\bgarrison\b|\bpolic(?:e|ing)\b", re.IGNORECASE)
 _PLANNED = re.compile(
     r"\b(?:plans?|planned|planning|agreed|agree|pledged|pledge|promised|promise|offered|intends?|intended|"
@@ -177,6 +183,8 @@ def head_metric(sentence: str, end: int, limit: int, catalogue: Catalogue) -> tu
 
 def has_counted_noun(sentence: str, end: int, limit: int) -> bool:
     """True when a noun follows the figure ("500 officers"), false for "4,000 more could arrive"."""
+    if _TIME_AFTER.match(sentence[end:limit]):
+        return False  # "3,500 a week earlier": a time, not a noun
     for _, word in _words(_clause_tail(sentence, end, limit)):
         lowered = word.lower()
         if lowered in _SKIP_AFTER_FIGURE:
