@@ -27,7 +27,7 @@ _INCREMENT_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _INCREMENT_AFTER = re.compile(
-    r"^\s+(?:more|additional|further|extra)\b|^[^.;,]{0,50}?\b(?:been|be|were|was)\s+added\b|"
+    r"^\s+(?:more|additional|further|extra|new|fresh)\b|^[^.;,]{0,50}?\b(?:been|be|were|was)\s+added\b|"
     r"^[^.;,]{0,30}?\b(?:as\s+)?reinforcements\b",
     re.IGNORECASE,
 )
@@ -35,6 +35,7 @@ _WINDOW = re.compile(
     rf"\b(?:in|over|within|during|across)\s+(?:the\s+)?(?:(?:past|last|previous|first|following|same)\s+)?"
     rf"(?:(?:about|around|roughly|nearly|just|only|some|almost|less\s+than)\s+)?{_NUMBER_WORD}[\s-]+"
     r"(?:hours?|days?|nights?|weeks?)\b|"
+    r"\b(?:in|over|during|within)\s+the\s+(?:past|last|previous)\s+(?:day|night|week|fortnight|24\s+hours)\b|"
     r"\b(?:in|during)\s+(?:a|an|one|a\s+single|the\s+same)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:day|night|battle|attack|assault|clash|engagement|skirmish|ambush|raid)\b|"
     r"\b(?:repell?(?:ing|ed)|repulsing|repulsed|during|in)\s+(?:a|an|one)\s+(?:[\w-]+\s+){0,3}?"
@@ -46,7 +47,11 @@ _CURRENT = re.compile(
     r"(?:are|is)\s+(?:also\s+)?(?:at\s+work|working|stationed|posted|present|located|based))\b",
     re.IGNORECASE,
 )
-_CURRENT_BEFORE = re.compile(r"\b(?:now|currently|still|at\s+present)\b[\s,]+(?:\w+\s+){0,3}$", re.IGNORECASE)
+# "has now recorded 4,870" is a running total: "now" after a perfect auxiliary is not a current level.
+_CURRENT_BEFORE = re.compile(
+    r"(?<!has\s)(?<!have\s)(?<!had\s)\b(?:now|currently|still|at\s+present)\b[\s,]+(?:\w+\s+){0,3}$",
+    re.IGNORECASE,
+)
 
 
 def scope_of_figure(before: str, after: str, sentence: str, rate: bool = False) -> str:
@@ -58,10 +63,10 @@ def scope_of_figure(before: str, after: str, sentence: str, rate: bool = False) 
     """
     if rate:
         return "rate"
-    if _INCREMENT_BEFORE.search(before) or _INCREMENT_AFTER.match(after):
-        return "increment"
     if _WINDOW.search(before) or _WINDOW.search(after.split(";")[0]) or _WINDOW.search(sentence.split(",")[0]):
         return "window"
+    if _INCREMENT_BEFORE.search(before) or _INCREMENT_AFTER.match(after):
+        return "increment"
     if _CURRENT.search(after) or _CURRENT_BEFORE.search(before):
         return "current"
     return "total"
