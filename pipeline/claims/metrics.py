@@ -227,6 +227,8 @@ def _part_of(metric: str, head: str, catalogue: Catalogue) -> bool:
 _APPOSED_EVENT = re.compile(r"^\s*,\s*")  # "lost 6,000 soldiers, dead or wounded"
 _PRONOUN_SUBJECT = re.compile(r"\b(?:them|they|those|these|it|the\s+figure|the\s+tally)\b[^,;]{0,12}$", re.IGNORECASE)
 _BEFORE_EVENT_WORDS = 3
+_OF_PHRASE = re.compile(r"(?:\b[\w'’-]+\s+){1,3}of\s*$")
+_GENERIC_APPOSED = re.compile(r"^\s+(?:men|people|persons|personnel|individuals)\s*,\s*", re.IGNORECASE)
 _NEW_PHRASE = {"and", "or", "with", "plus", "but", "while", "whereas"}
 _PARTITIVES = {"members", "member", "total", "all", "some", "most", "many", "each", "one", "up", "out"}
 
@@ -297,8 +299,10 @@ def _catalogue_metric(
         hit = catalogue.match_at(head[of_noun.start() :])
         return Decision(hit[0], "head_noun.of_noun") if hit else _other("head_noun.of_noun")
     if metric is not None:
-        if catalogue.other_populations and catalogue.other_populations.search(modifiers):
-            return _other("population.other")  # "several hundred Russian engineering troops"
+        if catalogue.other_populations and (
+            catalogue.other_populations.search(modifiers) or catalogue.other_populations.search(_of_phrase(head))
+        ):
+            return _other("population.other")  # "several hundred Russian engineering troops", "a Russian force of"
         tail = _clause_tail(sentence, head_end, limit)
         # "lost 6,000 soldiers, dead or wounded": an event in apposition names what happened.
         apposed = _APPOSED_EVENT.match(sentence[head_end:limit])
@@ -349,6 +353,12 @@ def _catalogue_metric(
         found = _first_cue(head, catalogue)  # "Total casualties, including the wounded, stand at 4,000"
         if found:
             return Decision(found, "bare.linked_subject")
+    # "lost 3,000 men, killed or injured": a generic noun with an event set off by a comma.
+    apposed = _GENERIC_APPOSED.match(sentence[end:limit])
+    if apposed:
+        hit = catalogue.match_at(sentence[end + apposed.end() : limit])
+        if hit and catalogue.parents.get(hit[0]) is not None:
+            return Decision(hit[0], "event.apposed")
     # "killed 21 soldiers and wounded 40": the verb right before a bare figure names it.
     before_words = _words(head[max(clause_start, floor) :])[-2:]
     for offset, _ in before_words:
@@ -360,6 +370,12 @@ def _catalogue_metric(
         return Decision(previous, "bare.previous_figure")  # "about 3,000 soldiers ... and as many as 10,000"
     found = _first_cue(head, catalogue)
     return Decision(found, "bare.sentence_cue") if found else _other("bare.no_cue")
+
+
+def _of_phrase(head: str) -> str:
+    """The words of "a Russian force of" right before a figure, or nothing."""
+    m = _OF_PHRASE.search(head)
+    return m.group(0) if m else ""
 
 
 def _measure_noun(modifiers: str) -> bool:

@@ -231,3 +231,13 @@ def test_a_shared_scale_applies_to_both_ends_of_a_range(kursk_topic: TopicConfig
 
 def test_an_ordinal_fraction_is_not_a_share(kursk_topic: TopicConfig) -> None:
     assert _frames("A fourth rotation is being prepared; a third battalion is already there.", kursk_topic) == {}
+
+
+def test_another_population_named_before_of_is_other(kursk_topic: TopicConfig) -> None:
+    claim = _one("A Ukrainian brigade of 2,000 troops held the bridgehead.", kursk_topic)
+    assert (claim.metric, claim.metric_rule) == ("other", "population.other")
+
+
+def test_a_generic_noun_with_an_apposed_event_is_that_event(kursk_topic: TopicConfig) -> None:
+    claim = _one("The corps lost 3,000 men, killed or injured, over the winter.", kursk_topic)
+    assert (claim.metric, claim.metric_rule) == ("troops_casualties", "event.apposed")
