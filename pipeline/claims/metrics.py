@@ -211,13 +211,21 @@ def _first_cue(text: str, catalogue: Catalogue) -> str | None:
     return hits[0][1] if hits else None
 
 
-def _most_specific_cue(text: str, catalogue: Catalogue) -> str | None:
+def _most_specific_cue(text: str, catalogue: Catalogue) -> tuple[int, str] | None:
     """In a subject such as "the number of soldiers killed", the event outranks the noun it counts:
-    the deepest metric in the part-whole tree wins, the first one on a tie."""
+    the deepest metric in the part-whole tree wins, the first one on a tie.  Returns (offset, metric)."""
     hits = _cue_hits(text, catalogue)
     if not hits:
         return None
-    return max(hits, key=lambda h: (catalogue.depth(h[1]), -h[0]))[1]
+    return max(hits, key=lambda h: (catalogue.depth(h[1]), -h[0]))
+
+
+def _other_owner(text_before_cue: str, catalogue: Catalogue) -> bool:
+    """ "Russia's losses", "Russian casualties": another population owns the noun."""
+    if catalogue.other_populations is None:
+        return False
+    words = " ".join(w for _, w in _words(text_before_cue)[-_OWNER_WORDS:])
+    return catalogue.other_populations.search(words) is not None
 
 
 def _part_of(metric: str, head: str, catalogue: Catalogue) -> bool:
@@ -227,6 +235,7 @@ def _part_of(metric: str, head: str, catalogue: Catalogue) -> bool:
 _APPOSED_EVENT = re.compile(r"^\s*,\s*")  # "lost 6,000 soldiers, dead or wounded"
 _PRONOUN_SUBJECT = re.compile(r"\b(?:them|they|those|these|it|the\s+figure|the\s+tally)\b[^,;]{0,12}$", re.IGNORECASE)
 _BEFORE_EVENT_WORDS = 3
+_OWNER_WORDS = 3
 _OF_PHRASE = re.compile(r"(?:\b[\w'’-]+\s+){1,3}of\s*$")
 _GENERIC_APPOSED = re.compile(r"^\s+(?:men|people|persons|personnel|individuals)\s*,\s*", re.IGNORECASE)
 _NEW_PHRASE = {"and", "or", "with", "plus", "but", "while", "whereas"}
@@ -347,7 +356,9 @@ def _catalogue_metric(
         subject = head[max(clause_start, floor) :]
         found = _most_specific_cue(subject, catalogue)
         if found:
-            return Decision(found, "bare.linked_subject")
+            if _other_owner(subject[: found[0]], catalogue):
+                return _other("population.other")
+            return Decision(found[1], "bare.linked_subject")
         if anaphor and _PRONOUN_SUBJECT.search(subject):
             return Decision(anaphor, "bare.anaphor")  # "had put them at 3,000": the last sentence's metric
         found = _first_cue(head, catalogue)  # "Total casualties, including the wounded, stand at 4,000"

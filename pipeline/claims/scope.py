@@ -37,9 +37,9 @@ _WINDOW = re.compile(
     r"(?:hours?|days?|nights?|weeks?)\b|"
     r"\b(?:in|over|during|within)\s+the\s+(?:past|last|previous)\s+(?:day|night|week|fortnight|24\s+hours)\b|"
     r"\b(?:in|during)\s+(?:a|an|one|a\s+single|the\s+same)\s+(?:[\w-]+\s+){0,2}?"
-    r"(?:day|night|battle|attack|assault|clash|engagement|skirmish|ambush|raid)\b|"
+    r"(?:day|night|battle|attack|assault|clash|engagement|skirmish|ambush|raid|strike|barrage)\b|"
     r"\b(?:repell?(?:ing|ed)|repulsing|repulsed|during|in)\s+(?:a|an|one)\s+(?:[\w-]+\s+){0,3}?"
-    r"(?:attack|assault|battle|clash|engagement|skirmish|ambush|raid)\b",
+    r"(?:attack|assault|battle|clash|engagement|skirmish|ambush|raid|strike|barrage)\b",
     re.IGNORECASE,
 )
 _CURRENT = re.compile(

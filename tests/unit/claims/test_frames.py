@@ -241,3 +241,13 @@ def test_another_population_named_before_of_is_other(kursk_topic: TopicConfig) -
 def test_a_generic_noun_with_an_apposed_event_is_that_event(kursk_topic: TopicConfig) -> None:
     claim = _one("The corps lost 3,000 men, killed or injured, over the winter.", kursk_topic)
     assert (claim.metric, claim.metric_rule) == ("troops_casualties", "event.apposed")
+
+
+def test_a_subject_owned_by_another_population_is_other(kursk_topic: TopicConfig) -> None:
+    claim = _one("Ukraine's General Staff says Russia's losses have climbed to 650,000.", kursk_topic)
+    assert (claim.metric, claim.metric_rule) == ("other", "population.other")
+
+
+def test_one_strike_is_a_window(kursk_topic: TopicConfig) -> None:
+    claim = _one("About 45 North Korean soldiers were killed in a single missile strike.", kursk_topic)
+    assert (claim.metric, claim.scope, claim.event) == ("other", "window", "killed")
