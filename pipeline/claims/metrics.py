@@ -235,7 +235,7 @@ def _part_of(metric: str, head: str, catalogue: Catalogue) -> bool:
 _APPOSED_EVENT = re.compile(r"^\s*,\s*")  # "lost 6,000 soldiers, dead or wounded"
 _PRONOUN_SUBJECT = re.compile(r"\b(?:them|they|those|these|it|the\s+figure|the\s+tally)\b[^,;]{0,12}$", re.IGNORECASE)
 _BEFORE_EVENT_WORDS = 3
-_OWNER_WORDS = 3
+_OWNER_WORDS = 5
 _OF_PHRASE = re.compile(r"(?:\b[\w'’-]+\s+){1,3}of\s*$")
 _GENERIC_APPOSED = re.compile(r"^\s+(?:men|people|persons|personnel|individuals)\s*,\s*", re.IGNORECASE)
 _NEW_PHRASE = {"and", "or", "with", "plus", "but", "while", "whereas"}
@@ -306,10 +306,12 @@ def _catalogue_metric(
     if metric is None and of_noun and of_noun.group("noun").lower() not in ("some", "total", "up", "out", "all"):
         # "an army of 1.2 million", "a force of 11,000": the noun before "of" is what is counted
         hit = catalogue.match_at(head[of_noun.start() :])
+        if hit and _other_owner(head[: of_noun.start()], catalogue):
+            return _other("population.other")  # "a combined Russian and North Korean force of 50,000"
         return Decision(hit[0], "head_noun.of_noun") if hit else _other("head_noun.of_noun")
     if metric is not None:
         if catalogue.other_populations and (
-            catalogue.other_populations.search(modifiers) or catalogue.other_populations.search(_of_phrase(head))
+            catalogue.other_populations.search(modifiers) or _other_owner(_of_phrase(head), catalogue)
         ):
             return _other("population.other")  # "several hundred Russian engineering troops", "a Russian force of"
         tail = _clause_tail(sentence, head_end, limit)

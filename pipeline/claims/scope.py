@@ -49,7 +49,8 @@ _CURRENT = re.compile(
 )
 # "has now recorded 4,870" is a running total: "now" after a perfect auxiliary is not a current level.
 _CURRENT_BEFORE = re.compile(
-    r"(?<!has\s)(?<!have\s)(?<!had\s)\b(?:now|currently|still|at\s+present)\b[\s,]+(?:\w+\s+){0,3}$",
+    r"(?<!has\s)(?<!have\s)(?<!had\s)\b(?:now|currently|still|at\s+present)\b[\s,]+"
+    r"(?!(?:believes?|says?|said|thinks?|estimates?|reckons?|puts?|assesses)\b)(?:\w+\s+){0,3}$",
     re.IGNORECASE,
 )
 

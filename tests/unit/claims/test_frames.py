@@ -251,3 +251,13 @@ def test_a_subject_owned_by_another_population_is_other(kursk_topic: TopicConfig
 def test_one_strike_is_a_window(kursk_topic: TopicConfig) -> None:
     claim = _one("About 45 North Korean soldiers were killed in a single missile strike.", kursk_topic)
     assert (claim.metric, claim.scope, claim.event) == ("other", "window", "killed")
+
+
+def test_a_combined_force_with_another_population_is_other(kursk_topic: TopicConfig) -> None:
+    claim = _one("A joint Russian and North Korean force of roughly 45,000 gathered south of the town.", kursk_topic)
+    assert (claim.metric, claim.metric_rule) == ("other", "population.other")
+
+
+def test_now_before_a_reporting_verb_is_not_a_current_level(kursk_topic: TopicConfig) -> None:
+    claim = _one("Seoul now estimates some 2,500 North Korean troops have died.", kursk_topic)
+    assert (claim.metric, claim.scope) == ("troops_killed", "total")
