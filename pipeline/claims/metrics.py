@@ -7,6 +7,7 @@ never forced into a metric.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -50,7 +51,8 @@ _SECURITY = re.compile(r"\bsecurity\b|\bguard(?:s|ing)?\b|\bgarrison\b|\bpolic(?
 _PLANNED = re.compile(
     r"\b(?:plans?|planned|planning|agreed|agree|pledged|pledge|promised|promise|offered|intends?|intended|"
     r"foreseen|envisaged|envisioned|expected|will|shall|"
-    r"(?:would|could|may|might)(?!\s+(?:put|estimate|say|guess|think|argue|suggest|describe|call|reckon))|"
+    r"(?:would|could|may|might)(?!\s+(?:put|estimate|say|guess|think|argue|suggest|describe|call|reckon|hold|"
+    r"contain|carry|have))|"
     r"set\s+to|ready\s+to|prepared\s+to|is\s+(?:sending|deploying|dispatching)|"
     r"are\s+(?:sending|deploying|dispatching)|to\s+(?:send|dispatch|deploy|provide|supply))\b",
     re.IGNORECASE,
@@ -86,6 +88,7 @@ class Catalogue:
     other_events: re.Pattern[str] | None = None
     planned_other: frozenset[str] = frozenset()
     cumulative: frozenset[str] = frozenset()
+    populations: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, topic: TopicConfig) -> Catalogue:
@@ -106,6 +109,7 @@ class Catalogue:
             _any_of(topic.other_events) if topic.other_events else None,
             frozenset(name for name, spec in topic.metrics.items() if spec.planned == "other"),
             frozenset(name for name, spec in topic.metrics.items() if spec.cumulative),
+            {name: spec.population or name for name, spec in topic.metrics.items()},
         )
 
     def ancestors(self, metric: str) -> list[str]:
@@ -232,6 +236,15 @@ def _part_of(metric: str, head: str, catalogue: Catalogue) -> bool:
     return head in catalogue.ancestors(metric)
 
 
+def _foreign_event(event: str, head: str, catalogue: Catalogue) -> bool:
+    """An event of another population ("killed" of troops) governing this noun ("civilians")."""
+    return (
+        catalogue.parents.get(event) is not None
+        and catalogue.populations.get(event, event) != catalogue.populations.get(head, head)
+        and not _part_of(head, event, catalogue)
+    )
+
+
 _APPOSED_EVENT = re.compile(r"^\s*,\s*")  # "lost 6,000 soldiers, dead or wounded"
 _PRONOUN_SUBJECT = re.compile(r"\b(?:them|they|those|these|it|the\s+figure|the\s+tally)\b[^,;]{0,12}$", re.IGNORECASE)
 _BEFORE_EVENT_WORDS = 3
@@ -327,6 +340,8 @@ def _catalogue_metric(
             hit = catalogue.match_at(tail[offset:])
             if hit and _part_of(hit[0], metric, catalogue):
                 return Decision(hit[0], "event.predicate")
+            if hit and _foreign_event(hit[0], metric, catalogue):
+                return _other("event.other_population")  # "300 civilians died": a toll, but not of troops
             if word.lower() in _NEW_PHRASE:
                 break  # "personnel and heavy casualties" names two things, not one
         # "captured two North Korean soldiers": the verb before the figure names the part.

@@ -261,3 +261,13 @@ def test_a_combined_force_with_another_population_is_other(kursk_topic: TopicCon
 def test_now_before_a_reporting_verb_is_not_a_current_level(kursk_topic: TopicConfig) -> None:
     claim = _one("Seoul now estimates some 2,500 North Korean troops have died.", kursk_topic)
     assert (claim.metric, claim.scope) == ("troops_killed", "total")
+
+
+def test_an_event_of_another_population_is_other(kursk_topic: TopicConfig) -> None:
+    claim = _one("Nearly 400 civilians were killed while the evacuation was under way.", kursk_topic)
+    assert (claim.metric, claim.metric_rule) == ("other", "event.other_population")
+
+
+def test_a_capacity_is_not_a_plan(kursk_topic: TopicConfig) -> None:
+    claim = _one("The wagons could carry up to 3 million shells, analysts said.", kursk_topic)
+    assert (claim.metric, claim.modality) == ("artillery_shells_supplied", "actual")
