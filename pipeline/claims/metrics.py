@@ -371,16 +371,16 @@ def _catalogue_metric(
     # "their losses are more than 4,000", "put the number of soldiers killed at around 1,000".
     if _LINK_BEFORE.search(head):
         subject = head[max(clause_start, floor) :]
-        found = _most_specific_cue(subject, catalogue)
-        if found:
-            if _other_owner(subject[: found[0]], catalogue):
+        specific = _most_specific_cue(subject, catalogue)
+        if specific:
+            if _other_owner(subject[: specific[0]], catalogue):
                 return _other("population.other")
-            return Decision(found[1], "bare.linked_subject")
+            return Decision(specific[1], "bare.linked_subject")
         if anaphor and _PRONOUN_SUBJECT.search(subject):
             return Decision(anaphor, "bare.anaphor")  # "had put them at 3,000": the last sentence's metric
-        found = _first_cue(head, catalogue)  # "Total casualties, including the wounded, stand at 4,000"
-        if found:
-            return Decision(found, "bare.linked_subject")
+        first = _first_cue(head, catalogue)  # "Total casualties, including the wounded, stand at 4,000"
+        if first:
+            return Decision(first, "bare.linked_subject")
     # "lost 3,000 men, killed or injured": a generic noun with an event set off by a comma.
     apposed = _GENERIC_APPOSED.match(sentence[end:limit])
     if apposed:
@@ -396,8 +396,8 @@ def _catalogue_metric(
             return Decision(hit[0], "bare.verb_before")
     if previous is not None and previous != OTHER_METRIC:
         return Decision(previous, "bare.previous_figure")  # "about 3,000 soldiers ... and as many as 10,000"
-    found = _first_cue(head, catalogue)
-    return Decision(found, "bare.sentence_cue") if found else _other("bare.no_cue")
+    first = _first_cue(head, catalogue)
+    return Decision(first, "bare.sentence_cue") if first else _other("bare.no_cue")
 
 
 def _of_phrase(head: str) -> str:
