@@ -7,7 +7,7 @@ what is wrong, so an operator can fix a typo without reading code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,17 +38,39 @@ class FeedSpec(_Strict):
 
 
 class MetricSpec(_Strict):
-    """``cues`` name what a figure counts; ``context``, when set, names the event that must be in the
-    sentence too ("residents" count as displaced only where they fled or were displaced)."""
+    """One catalogue metric: an event applied to a population ("North Korean troops" x "killed").
+
+    ``cues`` are the nouns that name the population counted ("troops", "shells"); ``events`` the
+    words that say what happened to it ("killed", "death toll", "wounded").  When both are in a
+    figure's clause the event outranks the noun, so "soldiers killed" is a toll, not a deployment.
+    ``context``, when set, names words one of which must be in the sentence too ("residents" count
+    as displaced only where they fled).  ``tasks`` are purpose phrases that make the parent's
+    generic noun this part ("engineers to clear mines" are deminers).  ``planned`` says what a
+    plan or forecast of this metric becomes: the metric (with modality ``planned``) or ``other``.
+    """
 
     description: str
     unit: str
     cumulative: bool
-    cues: Annotated[list[str], Field(min_length=1)]
+    population: str | None = None  # who or what is counted; defaults to the metric's own name
+    event: str = "counted"  # what happened to the population: sent, killed, supplied, ...
+    cues: list[str] = []
+    events: list[str] = []
     context: list[str] = []
+    tasks: list[str] = []
     parent: str | None = None
     tolerance: Annotated[float, Field(ge=0, le=1)] = 0.10
     role: str = "unspecified"
+    planned: Literal["metric", "other"] = "metric"
+
+    @model_validator(mode="after")
+    def _has_cues(self) -> MetricSpec:
+        if not self.cues and not self.events:
+            raise ValueError("a metric needs at least one entry in cues (nouns) or events (what happened)")
+        blank = [c for c in [*self.cues, *self.events, *self.tasks, *self.context] if not c.strip()]
+        if blank:
+            raise ValueError("cues, events, tasks and context entries must not be empty")
+        return self
 
 
 class RelevanceSpec(_Strict):
@@ -101,12 +123,16 @@ class TopicConfig(_Strict):
     fetch: FetchSpec = FetchSpec()
     # Words in a counted noun phrase that put it in another population ("Russian engineering troops").
     other_populations: list[str] = []
+    # Predicates that make a counted figure something else ("2,000 wounded sent home" are repatriated).
+    other_events: list[str] = []
 
     @model_validator(mode="after")
     def _parents_exist(self) -> TopicConfig:
         for name, spec in self.metrics.items():
             if spec.parent is not None and spec.parent not in self.metrics:
                 raise ValueError(f"metrics.{name}.parent names unknown metric {spec.parent!r}")
+            if spec.tasks and spec.parent is None:
+                raise ValueError(f"metrics.{name}.tasks: only a part (a metric with a parent) can have tasks")
         return self
 
 

@@ -106,6 +106,12 @@ class Claim:
     modality: Modality
     role: Role
     extractor_version: str
+    # The figure's frame: who or what it counts, what happened to them, which part of the running
+    # total it gives (total, current, increment, window, rate), and the rule that chose the metric.
+    population: str | None = None
+    event: str | None = None
+    scope: str = "total"
+    metric_rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -287,8 +287,7 @@ def load_batch(
             _mark_seen(con, batch.topic, a.url, "duplicate", a.article_id, now, run_id)
         for c in claims:
             con.execute(
-                "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
-                " ON CONFLICT DO NOTHING",
+                f"INSERT INTO claims ({_CLAIM_INSERT_COLUMNS}) VALUES ({_CLAIM_PLACEHOLDERS}) ON CONFLICT DO NOTHING",
                 _claim_row(c, run_id, now),
             )
         given_up = _record_failures(con, batch, policy or RetryPolicy(), now, run_id)
@@ -348,12 +347,22 @@ def _record_failures(
     return given_up
 
 
+_CLAIM_INSERT_COLUMNS = (
+    "claim_id, article_id, topic, metric, stated_low, stated_high, value_low, value_high, hedge, surface,"
+    " sentence, char_start, char_end, attributed_to, relayed_by, refers_to, period_start, period_end, unverified,"
+    " modality, role, extractor_version, run_id, loaded_at, population, event, scope, metric_rule"
+)
+_CLAIM_PLACEHOLDERS = ",".join("?" * len(_CLAIM_INSERT_COLUMNS.split(",")))
+
+
 def _claim_row(c: Claim, run_id: str, now: datetime) -> list[Any]:
-    """Column values of one ``claims`` row (``checked_at`` is set later, by ``record_check``)."""
+    """Column values of one ``claims`` row, in ``_CLAIM_INSERT_COLUMNS`` order (``checked_at`` is set
+    later, by ``record_check``)."""
     return [
         c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low, c.value_high,
         c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to, c.relayed_by, c.refers_to,
         c.period_start, c.period_end, c.unverified, c.modality, c.role, c.extractor_version, run_id, now,
+        c.population, c.event, c.scope, c.metric_rule,
     ]  # fmt: skip
 
 
@@ -378,13 +387,13 @@ _CLAIM_COLUMNS = (
     "c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low,"
     " c.value_high, c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to,"
     " c.relayed_by, c.refers_to, c.period_start, c.period_end, c.unverified, c.modality, c.role,"
-    " c.extractor_version, a.url, a.outlet, a.published_at"
+    " c.extractor_version, c.population, c.event, c.scope, c.metric_rule, a.url, a.outlet, a.published_at"
 )
 
 
 def _sourced(row: tuple[Any, ...]) -> SourcedClaim:
-    claim = Claim(*row[:22])
-    return SourcedClaim(claim=claim, url=row[22], outlet=row[23], published_at=row[24])
+    claim = Claim(*row[:26])
+    return SourcedClaim(claim=claim, url=row[26], outlet=row[27], published_at=row[28])
 
 
 def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[SourcedClaim], list[SourcedClaim]]:
@@ -548,7 +557,7 @@ def replace_claims(
             )
             for c in claims:
                 con.execute(
-                    "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
+                    f"INSERT INTO claims ({_CLAIM_INSERT_COLUMNS}) VALUES ({_CLAIM_PLACEHOLDERS})"
                     " ON CONFLICT (claim_id) DO UPDATE SET stated_low = excluded.stated_low,"
                     " stated_high = excluded.stated_high, value_low = excluded.value_low,"
                     " value_high = excluded.value_high, hedge = excluded.hedge,"

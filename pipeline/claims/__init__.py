@@ -9,6 +9,7 @@ extractor produced each row.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,14 +17,24 @@ from datetime import date
 from pipeline.claims.attribution import Discourse, attribute, headline_source, sources_in
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
-from pipeline.claims.metrics import Catalogue, assign_metric, complement_sibling, modality_for, role_for
+from pipeline.claims.metrics import (
+    Catalogue,
+    Decision,
+    actual_after,
+    complement_sibling,
+    decide_metric,
+    head_metric,
+    modality_for,
+    role_for,
+)
+from pipeline.claims.scope import scope_of_figure
 from pipeline.claims.sentences import Sentence, paragraphs_of, sentences_of
 from pipeline.claims.timeref import TimeRef, find_times
 from pipeline.claims.verification import Caveat, caveat_in, is_unverified
 from pipeline.config import TopicConfig
 from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
 
-EXTRACTOR_VERSION = "rules-1.0"
+EXTRACTOR_VERSION = "rules-2.0"
 
 __all__ = ["EXTRACTOR_VERSION", "Catalogue", "Sentence", "extract_claims", "sentences_of"]
 
@@ -70,6 +81,8 @@ class _Found:
     source: str | None
     relay: str | None
     context: _Context
+    rule: str = ""
+    frame_metric: str = OTHER_METRIC  # the metric whose population and event the figure counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +92,8 @@ class _Context:
     modality: str
     role: str
     when: TimeRef | None
+    scope: str = "total"
+    governs: str = ""  # the words after the figure up to the next one: its predicate
 
 
 def _contexts(
@@ -104,7 +119,8 @@ def _contexts(
             modality, when = out[-1].modality, out[-1].when
         else:
             own = re.split(r"[,;]\s|\bthat\b", before)[-1]  # the previous figure's verb is not this one's
-            modality = modality_for(own + " " + re.split(r"[,;]\s|\s(?:and|but)\s", after)[0])
+            governs = re.split(r"[,;]\s|\s(?:and|but)\s", after)[0]
+            modality = "actual" if actual_after(governs) else modality_for(own + " " + governs)
             times = [t for t in find_times(text[start:end], anchor)]
             if times:
                 when = min(times, key=lambda t: abs(t.span[0] - (figure.number_start - start)))
@@ -112,8 +128,32 @@ def _contexts(
                 earlier = [t for t in find_times(text[clause_start : figure.start], anchor)]
                 when = earlier[-1] if earlier else None
         spec = topic.metrics.get(metric)
-        out.append(_Context(modality, role_for(after, metric, spec.role if spec else "unspecified"), when))
+        scope = scope_of_figure(text[start : figure.start], text[figure.end : end], text)
+        role = role_for(after, metric, spec.role if spec else "unspecified")
+        out.append(_Context(modality, role, when, scope, after))
     return out
+
+
+def _framed(decision: Decision, context: _Context, catalogue: Catalogue, anaphor: str | None) -> Decision:
+    """Scope and modality can overrule the metric: an increment, a window of days, a plan the
+    catalogue keeps apart, or another event ("sent home") never becomes the running total."""
+    metric = decision.metric
+    if metric == OTHER_METRIC:
+        return decision
+    if catalogue.other_events and catalogue.other_events.search(re.split(r"[,;]\s", context.governs)[0]):
+        return Decision(OTHER_METRIC, "event.other")
+    others = (
+        decision.rule == "bare.predicate"
+        and anaphor not in (None, metric)
+        and catalogue.parents.get(anaphor or "") == catalogue.parents.get(metric)
+    )  # "300 were killed. Nearly 1,000 more have been wounded": more people, another event
+    if context.scope == "increment" and others:
+        return decision
+    if context.scope in ("increment", "window") and metric in catalogue.cumulative:
+        return Decision(OTHER_METRIC, f"scope.{context.scope}")
+    if context.modality == "planned" and metric in catalogue.planned_other:
+        return Decision(OTHER_METRIC, "scope.planned")
+    return decision
 
 
 def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | None = None) -> list[Claim]:
@@ -130,6 +170,8 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     found: list[_Found] = []
     speaker: str | None = None  # the speaker of a quotation still open
     pending_headline: list[_Found] = []
+    anaphor: str | None = None  # the metric the previous sentence of the paragraph ended on
+    last_paragraph = -1
     metric_names = list(topic.metrics)
     all_figures = [find_figures(sentence.text) for sentence in sentences]
     paragraphs = dict(enumerate(line for _, line in paragraphs_of(article.text)))
@@ -146,13 +188,18 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
         )
         if caveat:
             caveats.append(caveat)
-        metrics = _metrics(sentence.text, figures, catalogue)
-        contexts = _contexts(sentence.text, figures, metrics, topic, anchor)
+        if sentence.paragraph != last_paragraph:
+            anaphor, last_paragraph = None, sentence.paragraph
+        decisions = _metrics(sentence.text, figures, catalogue, anaphor)
+        contexts = _contexts(sentence.text, figures, [d.metric for d in decisions], topic, anchor)
+        framed = [_framed(d, c, catalogue, anaphor) for d, c in zip(decisions, contexts, strict=True)]
+        anaphor = next((d.metric for d in reversed(decisions) if d.metric != OTHER_METRIC), anaphor)
         named: list[str] = []
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
-            for figure, metric, context in zip(figures, metrics, contexts, strict=True):
-                if not clause_start <= figure.number_start < clause_end or (figure.weak and metric == OTHER_METRIC):
+            for figure, candidate, decision, context in zip(figures, decisions, framed, contexts, strict=True):
+                metric = decision.metric
+                if not clause_start <= figure.number_start < clause_end or _incidental(figure, metric, catalogue):
                     continue
                 attribution = attribute(clause, figure.number_start - clause_start, discourse)
                 source = attribution.source if attribution else speaker
@@ -160,7 +207,8 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
                     source = headline_source(sentence.text)
                 if source is None and interviewee and _IN_ANSWER.search(paragraphs[sentence.paragraph], 0):
                     source = interviewee  # "Q: ... A: Right now, between 2,000 and 3,000 ..."
-                item = _Found(sentence, figure, metric, source, attribution.relay if attribution else None, context)
+                relay = attribution.relay if attribution else None
+                item = _Found(sentence, figure, metric, source, relay, context, decision.rule, candidate.metric)
                 if source is None and sentence.headline:
                     pending_headline.append(item)
                 found.append(item)
@@ -169,51 +217,87 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
                 discourse.remember(source)
             named += clause_sources
         if named and pending_headline:
-            found = [
-                _Found(f.sentence, f.figure, f.metric, named[0], f.relay, f.context) if f in pending_headline else f
-                for f in found
-            ]
+            found = [dataclasses.replace(f, source=named[0]) if f in pending_headline else f for f in found]
             pending_headline = []
         if _open_quote(sentence.text):
             speaker = None if speaker else (named[-1] if named else (found[-1].source if found else None))
     return [_claim(article, topic, f, caveats, catalogue, anchor) for f in found]
 
 
-def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue) -> list[str]:
-    out: list[str] = []
+_DENOMINATOR_BEFORE = re.compile(r"\b(?:of(?:\s+the)?|out\s+of(?:\s+the)?)\s*$")
+_DENOMINATOR_BETWEEN = re.compile(r"^\s*(?:of(?:\s+the)?|out\s+of(?:\s+the)?)\s*$")
+_COORDINATED_FIGURE = re.compile(r"(?:\s+[\w'’-]+){0,5}\s+and\s+")
+
+
+def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue, anaphor: str | None = None) -> list[Decision]:
+    """The metric of every figure of a sentence, each with the rule that decided it."""
+    out: list[Decision] = []
     for i, figure in enumerate(figures):
         if figure.kind == "share":
-            out.append(OTHER_METRIC)
+            out.append(Decision(OTHER_METRIC, "share"))
             continue
         before = sentence[: figure.start]
-        if (
-            i > 0
-            and re.search(r"\b(?:of\s+the|out\s+of\s+(?:the\s+)?)\s*$", before)
-            and figures[i - 1].end >= len(before.rstrip()) - 12
-        ):
-            out.append(OTHER_METRIC)  # "37 of the 64 settlements": 64 is the denominator
+        if i > 0 and _DENOMINATOR_BEFORE.search(before) and figures[i - 1].end >= len(before.rstrip()) - 12:
+            out.append(_denominator(sentence, figure, out[-1].metric, catalogue))
             continue
         limit = len(sentence)
         for later in figures[i + 1 :]:
-            if not re.match(r"^\s*(?:of\s+the|out\s+of(?:\s+the)?)\s*$", sentence[figure.end : later.start]):
+            if not _DENOMINATOR_BETWEEN.match(sentence[figure.end : later.start]):
                 limit = later.start
                 break
         end = figure.end
-        skip = re.match(r"^\s*of\s+the\s+", sentence[end:limit]) if limit > end else None
-        if skip and limit == len(sentence):
-            nxt = next((f for f in figures[i + 1 :]), None)
-            if nxt is not None:
-                end = nxt.end
-        previous = out[-1] if out else None
+        nxt = figures[i + 1] if i + 1 < len(figures) else None
+        if nxt is not None and nxt.start < limit and _DENOMINATOR_BETWEEN.match(sentence[figure.end : nxt.start]):
+            end = nxt.end  # "600 of the 15,000 soldiers ... died": the noun follows the whole
+        previous = out[-1].metric if out else None
         floor = figures[i - 1].end if i > 0 else 0
-        out.append(assign_metric(sentence, figure.start, end, limit, catalogue, previous, floor))
+        out.append(decide_metric(sentence, figure.start, end, limit, catalogue, previous, floor, anaphor))
     # "1000 mine clearance experts and 5000 military engineers": the umbrella noun is the other part.
     for i in range(1, len(figures)):
         between = sentence[figures[i - 1].end : figures[i].start]
-        if re.fullmatch(r"(?:\s+[\w'’-]+){0,5}\s+and\s+", between) and not re.search(r"\bthat\b", between):
-            out[i] = complement_sibling(out[i], out[i - 1], catalogue)
-            out[i - 1] = complement_sibling(out[i - 1], out[i], catalogue)
+        if _COORDINATED_FIGURE.fullmatch(between) and not re.search(r"\bthat\b", between):
+            for a, b in ((i, i - 1), (i - 1, i)):
+                part = complement_sibling(out[a].metric, out[b].metric, catalogue)
+                if part != out[a].metric:
+                    out[a] = Decision(part, "umbrella.complement")
+    # "6,000 personnel, 1,000 combat engineers and 5,000 builders among them": a whole listing its parts.
+    for i in range(len(figures) - 2):
+        listed = {catalogue.parents.get(d.metric) for d in out[i + 1 : i + 3]}
+        whole = listed.pop() if len(listed) == 1 else None
+        if (
+            whole
+            and out[i].metric not in (OTHER_METRIC, whole)
+            and re.match(r"^[^;]{0,120}[,:]\s*$", sentence[figures[i].end : figures[i + 1].start])
+        ):
+            out[i] = Decision(whole, "umbrella.listed_parts")
     return out
+
+
+def _scope(found: _Found) -> str:
+    if found.rule == "scope.rate":
+        return "rate"
+    if found.rule.startswith("denominator"):
+        return "total"  # "3,800 of the 12,000 ... are now dead": "now" is the part's, not the whole's
+    return found.context.scope
+
+
+def _incidental(figure: Figure, metric: str, catalogue: Catalogue) -> bool:
+    """Small number words count something only when they name a catalogue metric ("four ships" do
+    not); a definite one ("the two soldiers ... captured") only when it names an event."""
+    if not figure.weak:
+        return False
+    if metric == OTHER_METRIC:
+        return True
+    return figure.definite and catalogue.parents.get(metric) is None
+
+
+def _denominator(sentence: str, figure: Figure, part: str, catalogue: Catalogue) -> Decision:
+    """The whole in "4,000 of the 12,000 soldiers ... were killed" counts the population the part
+    belongs to; in "37 of the 64 settlements are closed" it is not a metric at all."""
+    noun, _, _ = head_metric(sentence, figure.end, len(sentence), catalogue)
+    if noun is not None and noun in catalogue.ancestors(part):
+        return Decision(noun, "denominator.whole")
+    return Decision(OTHER_METRIC, "denominator")
 
 
 def _claim(
@@ -226,6 +310,7 @@ def _claim(
 ) -> Claim:
     sentence, figure, metric = found.sentence, found.figure, found.metric
     spec = topic.metrics.get(metric)
+    frame = topic.metrics.get(found.frame_metric)
     tolerance = spec.tolerance if spec else 0.10
     vague = (figure.vague_low, figure.vague_high) if figure.vague_low is not None else None
     reading = read_figure(figure.hedge, figure.stated_low, figure.stated_high, tolerance, vague)
@@ -257,4 +342,8 @@ def _claim(
         modality=found.context.modality,  # type: ignore[arg-type]
         role=found.context.role,  # type: ignore[arg-type]
         extractor_version=EXTRACTOR_VERSION,
+        population=frame.population or found.frame_metric if frame else None,
+        event=frame.event if frame else None,
+        scope=_scope(found),
+        metric_rule=found.rule or None,
     )

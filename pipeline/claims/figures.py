@@ -80,8 +80,10 @@ _FRACTION = "|".join(re.escape(f) for f in sorted(_FRACTIONS, key=len, reverse=T
 
 _PATTERN = re.compile(
     rf"(?P<between>\bbetween\s+(?P<b1>{_NUMBER})(?P<bp1>{_PERCENT})?\s+and\s+(?P<b2>{_NUMBER})(?P<bp2>{_PERCENT})?)"
-    rf"|(?P<fromto>\bfrom\s+(?P<f1>{_DIGITS})(?P<fp1>{_PERCENT})?\s+to\s+(?P<f2>{_DIGITS})(?P<fp2>{_PERCENT})?)"
-    rf"|(?P<range>(?<![\w.,-])(?P<r1>{_DIGITS})\s?(?:-|–|—|to)\s?(?P<r2>{_DIGITS})(?P<rp>{_PERCENT})?(?![\w-]))"
+    rf"|(?P<fromto>\bfrom\s+(?P<f1>{_DIGITS})(?P<fp1>{_PERCENT})?\s+to\s+(?P<f2>{_DIGITS})"
+    rf"(?P<fs>\s+(?:{_SCALE_WORD})\b)?(?P<fp2>{_PERCENT})?)"
+    rf"|(?P<range>(?<![\w.,-])(?P<r1>{_DIGITS})\s?(?:-|–|—|to)\s?(?P<r2>{_DIGITS})(?P<rs>\s+(?:{_SCALE_WORD})\b)?"
+    rf"(?P<rp>{_PERCENT})?(?![\w-]))"
     rf"|(?P<orrange>(?<![\w.,-])(?P<o1>{_NUMBER})\s+or\s+(?P<o2>{_NUMBER})(?P<op>{_PERCENT})?(?![\w-]))"
     rf"|(?P<vague>\b{_VAGUE}\b)"
     rf"|(?P<fraction>\b(?:{_FRACTION})\b(?!\s+an?\s+(?:{_SCALE_WORD}|dozen)\b))"
@@ -115,6 +117,17 @@ _NOT_A_COUNT_AFTER = re.compile(
     r"^(?:\s?(?:°|º|degrees?\b|[FC]\b)|:\d|\s?(?:a\.m\.|p\.m\.|am\b|pm\b|GMT\b|UTC\b|hours?\s+GMT)"
     r"|(?:st|nd|rd|th)\b|\s?(?:years?\s+old|-year-old)|[A-Za-z]|[-‐]?\s?(?:mm|millimet(?:re|er)|calibre|caliber)\b)"
 )
+# "three days", "eight hours", "nine months": a span of time, not a count (a window is read from it elsewhere).
+_DURATION_AFTER = re.compile(
+    r"^[\s-]+(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b", re.IGNORECASE
+)
+_MULTIPLIER_AFTER = re.compile(r"^\s+times\b", re.IGNORECASE)  # "three times those of last month"
+_ORDINAL_FRACTION = re.compile(  # "a third contingent", "a second wave": an ordinal, not a share
+    r"^\s+(?!(?:of|or|and|to|in|have|has|had|were|was|are|is|will|would|could|may|might|now|still|already|"
+    r"died|less|more|fewer)\b)[a-z]",
+)
+_DEFINITE_BEFORE = re.compile(r"\b(?:the|these|those|both|its|their|all)\s*$", re.IGNORECASE)
+_ONLY_BEFORE = re.compile(r"\b(?:only|just|but)\s*$", re.IGNORECASE)
 _LABEL_BEFORE = re.compile(
     r"\b(?:Article|Chapter|Section|No\.?|Number|Resolution|Phase|Stage|Rule|Paragraph|Clause|Item|Level|"
     r"Grade|Page|Vol\.?|Volume|Part|Protocol|Unit|Brigade|Division|Corps|Regiment|Battalion|Route|Highway)\s*$"
@@ -136,7 +149,10 @@ class Figure:
     vague_low: float | None = None  # bounds a vague amount implies ([B, 100B) for "thousands")
     vague_high: float | None = None
     percent: bool = False
-    weak: bool = False  # "one ..." counts something only if it names a catalogue metric
+    # A small number word ("four landing ships", "the two soldiers") is incidental detail unless it
+    # counts a catalogue metric; a definite one ("the two ... captured") only if it names an event.
+    weak: bool = False
+    definite: bool = False
 
     def surface(self, sentence: str) -> str:
         return sentence[self.start : self.end]
@@ -213,19 +229,19 @@ def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) ->
             return True  # November 14, 14 November
         if _is_year(value, raw, before, after):
             return True
+    if _DURATION_AFTER.match(after) or (value <= 10 and _MULTIPLIER_AFTER.match(after)):
+        return True
     if _LABEL_BEFORE.search(before):
         return True  # Article 4, Phase 2, No. 7: a label, not a count
     if raw.lower() == "a":
         return True
-    if raw.lower() == "one" and (
-        re.match(r"^\s*(?:of|another|day|time|way|side|hand|thing|more|[.,;:!?\"”)])", after, re.IGNORECASE)
+    # the pronoun "one", not a count
+    return raw.lower() == "one" and (
+        re.match(r"^\s*(?:of|another|day|time|way|side|hand|thing|more|[.,;:!?\"”)])", after, re.IGNORECASE) is not None
         or re.search(r"\b(?:no|any|every|each|this|that|which|the|someone|anyone|every)\s*$", before, re.IGNORECASE)
+        is not None
         or not after.strip()
-    ):
-        return True  # the pronoun "one", not a count
-    elif value <= 10 and re.search(r"\b(?:the|these|those|both|its|their|all)\s*$", before, re.IGNORECASE):
-        return True  # "the two countries" refers back, it does not report a figure
-    return False
+    )
 
 
 def find_figures(sentence: str) -> list[Figure]:
@@ -242,6 +258,10 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
     if m.group("between") or m.group("fromto") or m.group("range") or m.group("orrange"):
         key = "b" if m.group("between") else "f" if m.group("fromto") else "r" if m.group("range") else "o"
         low, high = parse_number(m.group(f"{key}1")), parse_number(m.group(f"{key}2"))
+        scale = m.group("rs") if key == "r" else m.group("fs") if key == "f" else None
+        if scale and low is not None and high is not None:
+            # "4 to 6 million": the scale written once applies to both ends
+            low, high = low * _SCALES[scale.strip().lower()], high * _SCALES[scale.strip().lower()]
         if low is None or high is None or low > high:
             return None
         first = m.start(f"{key}1")
@@ -271,6 +291,8 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
             or re.search(r"\b(?:first|second|latter|former)\s*$", before)
         ):
             return None
+        if text in ("a third", "a quarter", "a fifth") and _ORDINAL_FRACTION.match(after):
+            return None
         value = round(_FRACTIONS[text], 4)
         hedge, start = _hedge_before(sentence, m.start())
         end = m.end()
@@ -295,5 +317,10 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
     kind: FigureKind = "share" if pct else "count"
     if pct and hedge == "exact":
         hedge = "ratio"  # a bare share, like "two-thirds"
-    weak = number_text.lower() == "one"
-    return Figure(start, end, m.start(), kind, hedge, value, value, percent=bool(pct), weak=weak)
+    word = not number_text[0].isdigit()
+    before = sentence[: m.start()]
+    if number_text.lower() == "one" and hedge == "exact" and not _ONLY_BEFORE.search(before):
+        return None  # "one soldier about to be captured": an anecdote about one person, not a count
+    definite = value <= 10 and _DEFINITE_BEFORE.search(before) is not None
+    weak = definite or (word and value <= 10 and hedge == "exact" and not pct)
+    return Figure(start, end, m.start(), kind, hedge, value, value, percent=bool(pct), weak=weak, definite=definite)

@@ -29,7 +29,7 @@ def test_kursk_topic_has_the_fixed_catalogue(kursk_topic_file: Path) -> None:
     assert topic.name == "kursk"
     assert set(topic.metrics) == CATALOGUE
     for spec in topic.metrics.values():
-        assert spec.description and spec.unit and spec.cues
+        assert spec.description and spec.unit and (spec.cues or spec.events) and spec.population
     assert topic.feeds and all(f.url.startswith("https://") for f in topic.feeds)
     assert topic.alerts and topic.allow_private_hosts is False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 import time
@@ -309,3 +310,19 @@ def test_a_url_that_works_again_leaves_the_retry_list(db_path: Path) -> None:
         store.load_batch(con, store.Batch("kursk", [article], [make_claim(article)]), "r2")
         assert store.retry_schedule(con, "kursk") == {}
         assert store.seen_urls(con, "kursk") == {article.url}
+
+
+def test_a_claims_frame_survives_the_round_trip(db_path: Path) -> None:
+    article = make_article(1)
+    claim = dataclasses.replace(
+        make_claim(article, start=5),
+        population="north_korean_troops",
+        event="killed",
+        scope="window",
+        metric_rule="scope.window",
+    )
+    with store.connect(db_path) as con:
+        store.migrate(con)
+        store.load_batch(con, store.Batch("kursk", [article], [claim]), "run-1")
+        [pending], _ = store.topic_claims(con, "kursk")
+    assert pending.claim == claim

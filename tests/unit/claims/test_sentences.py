@@ -36,3 +36,19 @@ def test_furniture_is_left_out() -> None:
 def test_a_short_line_without_final_punctuation_is_a_headline() -> None:
     [headline, body] = sentences_of("North Korea deploys 1,000 deminers\nThe ministry said so.")
     assert headline.headline and not body.headline
+
+
+def test_sentence_offsets_match_pysbds_own_spans() -> None:
+    import pysbd
+
+    from pipeline.claims.sentences import _segment
+
+    paragraph = (
+        'Lt. Gen. Kim said on Oct. 4 that "about 2,000 men" had left. U.S. officials disagreed! '
+        "The figure (approx. 1.5m rounds) was cited again... and again. Was it right?  Nobody knows."
+    )
+    segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    expected = [(span.start, span.sent.rstrip()) for span in segmenter.segment(paragraph)]
+    found = [(start, sent.rstrip()) for start, sent in _segment(segmenter, paragraph)]
+    assert found == expected and len(found) >= 4
+    assert all(paragraph[start : start + len(sent)] == sent for start, sent in found)
