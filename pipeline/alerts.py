@@ -23,7 +23,6 @@ import fcntl
 import json
 import logging
 import os
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pipeline import envrefs
 from pipeline.config import AlertRoute
 from pipeline.records import Alert, Contradiction, SourcedClaim, severity_rank, stable_id
 
@@ -43,7 +43,6 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 DEFAULT_TIMEOUT_SECONDS = 30.0  # AlertRoute's default; Apprise's own is 4 s
 CONNECT_TIMEOUT_MAX_SECONDS = 10.0
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Line/paragraph separators that str.splitlines() and JS treat as line breaks
 # although json.dumps leaves them raw: escaped so one alert stays one line.
 _RAW_LINE_BREAKS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
@@ -123,17 +122,10 @@ def render_message(alert: Alert) -> tuple[str, str]:
 
 def expand_env(url: str, environ: Mapping[str, str]) -> str:
     """Replace ``${VAR}`` with its value, so secrets live in the environment, not in topic files."""
-
-    def value(m: re.Match[str]) -> str:
-        name = m.group(1)
-        found = environ.get(name)
-        if not found:
-            raise AlertDeliveryError(
-                f"environment variable {name} is not set (needed by alert route {route_label(url)})"
-            )
-        return found
-
-    return _ENV_REF.sub(value, url)
+    try:
+        return envrefs.expand(url, environ, what=f"alert route {route_label(url)}").text
+    except envrefs.MissingVariableError as exc:
+        raise AlertDeliveryError(str(exc)) from None
 
 
 def route_label(url: str) -> str:
