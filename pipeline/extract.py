@@ -39,7 +39,7 @@ class NotAnArticle(ExtractionError):
 
 def extract_article(page: FetchedPage, languages: Collection[str] | None = None) -> Article:
     """The article on a page; ``NotAnArticle`` when the page is none (``languages``: the topic's)."""
-    doc = trafilatura.bare_extraction(
+    extracted = trafilatura.bare_extraction(
         page.html,
         url=page.final_url,
         with_metadata=True,
@@ -47,15 +47,15 @@ def extract_article(page: FetchedPage, languages: Collection[str] | None = None)
         include_tables=False,
         favor_precision=True,
     )
+    doc = None if extracted is None or isinstance(extracted, dict) else extracted
     meta = _page_meta(page.html)
-    found = doc is not None and not isinstance(doc, dict)
-    title = _clean(doc.title) if found else None
-    text = _main_text(doc, title) if found else ""
-    view = PageView(page.final_url, page.html, text, title, (doc.language if found else None) or meta.get("lang"))
-    verdict = classify_page(view, languages)
+    title = _clean(doc.title) if doc is not None else None
+    text = _main_text(doc, title) if doc is not None else ""
+    declared = (doc.language if doc is not None else None) or meta.get("lang")
+    verdict = classify_page(PageView(page.final_url, page.html, text, title, declared), languages)
     if verdict is not None:
         raise NotAnArticle(page.final_url, verdict)
-    if not found:
+    if doc is None:
         raise ExtractionError(f"{page.final_url}: no main text found")
     if len(text) < MIN_TEXT_CHARS:  # classify_page calls it a stub first; kept as the invariant
         raise ExtractionError(f"{page.final_url}: main text too short ({len(text)} < {MIN_TEXT_CHARS} characters)")
@@ -78,7 +78,6 @@ def content_hash(text: str) -> str:
     """Hash of the text up to case and spacing: a re-published copy hashes the same."""
     normalised = " ".join(text.casefold().split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
-
 
 
 def _main_text(doc: trafilatura.settings.Document, title: str | None) -> str:
@@ -125,7 +124,6 @@ def _outlet(doc: trafilatura.settings.Document, url: str) -> str | None:
         if name and name.lower() != netloc:
             return name
     return urlsplit(url).hostname
-
 
 
 def _published_at(meta_time: str | None, doc_date: str | None, page: FetchedPage) -> datetime | None:

@@ -52,7 +52,9 @@ _PAYWALL_TEXT = re.compile(
     r"|this (?:article|story|content) is (?:reserved|available) (?:for|to|only to) (?:subscribers|members))\b",
     re.IGNORECASE,
 )
-_GALLERY_SEGMENTS = frozenset({"gallery", "galleries", "photos", "pictures", "in-pictures", "slideshow", "photo-gallery"})
+_GALLERY_SEGMENTS = frozenset(
+    {"gallery", "galleries", "photos", "pictures", "in-pictures", "slideshow", "photo-gallery"}
+)
 _COUNTER_LINE = re.compile(r"^\s*(?:(?:photo|image|picture|slide)\s*)?(\d{1,3})\s*(?:of|/)\s*(\d{1,3})\s*$", re.I)
 _COUNTER_PHRASE = re.compile(
     r"\b(?:photo|image|picture|slide)s?\s+(\d{1,3})\s*(?:of|/)\s*(\d{1,3})\b"
@@ -60,16 +62,21 @@ _COUNTER_PHRASE = re.compile(
     re.IGNORECASE,
 )
 
+
+def _words(spaced: str) -> frozenset[str]:
+    return frozenset(spaced.split())
+
+
 # Words that make up a large share of running text in each language: enough to tell
 # the languages a news feed mixes apart, without a model.
 _STOPWORDS: dict[str, frozenset[str]] = {
-    "en": frozenset("the of and to in that is was for on with as by said have has from were are which it".split()),
-    "de": frozenset("der die das und ist nicht mit den von zu sich auf für dem des ein eine im wurde sind".split()),
-    "es": frozenset("el la los las de que y en un una por con para del se según fue son al más".split()),
-    "fr": frozenset("le la les des du et est une dans que pour qui sur par pas au ont été selon".split()),
-    "it": frozenset("il lo gli della di che e è per una del con sono alla dei nel secondo stato".split()),
-    "pt": frozenset("o os da do das dos que e em um uma para com não por foram segundo pelo".split()),
-    "nl": frozenset("de het een en van in is dat op te zijn met voor niet werd door bij".split()),
+    "en": _words("the of and to in that is was for on with as by said have has from were are which it"),
+    "de": _words("der die das und ist nicht mit den von zu sich auf für dem des ein eine im wurde sind"),
+    "es": _words("el la los las de que y en un una por con para del se según fue son al más"),
+    "fr": _words("le la les des du et est une dans que pour qui sur par pas au ont été selon"),
+    "it": _words("il lo gli della di che e è per una del con sono alla dei nel secondo stato"),
+    "pt": _words("o os da do das dos que e em um uma para com não por foram segundo pelo"),
+    "nl": _words("de het een en van in is dat op te zijn met voor niet werd door bij"),
 }
 _SCRIPTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ko", re.compile(r"[\uac00-\ud7af]")),

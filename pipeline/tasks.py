@@ -196,10 +196,13 @@ def fetch_pages(job: Job, now: Callable[[], datetime] = lambda: datetime.now(UTC
 
 
 def extract(job: Job) -> Job:
-    """Main text, exact-duplicate removal, relevance and claims for each fetched page."""
+    """Main text, relevance and claims for each fetched page; pages that are not articles are recorded.
+
+    Duplicates are recognised at load time, against the whole history, inside its transaction.
+    """
     from pipeline.claims import Catalogue, extract_claims
-    from pipeline.dedup import drop_duplicates
-    from pipeline.extract import ExtractionError, extract_article
+    from pipeline.dedup import split_exact_copies
+    from pipeline.extract import ExtractionError, NotAnArticle, extract_article
     from pipeline.relevance import is_relevant
 
     topic = job.topic()
@@ -208,7 +211,10 @@ def extract(job: Job) -> Job:
     articles: list[Article] = []
     for page in _records(FetchedPage, raw["pages"]):
         try:
-            article = extract_article(page)
+            article = extract_article(page, topic.languages)
+        except NotAnArticle as exc:
+            skipped.append(Skipped(page.entry.url, exc.verdict.kind, exc.verdict.reason, "classify"))
+            continue
         except ExtractionError as exc:
             skipped.append(Skipped(page.entry.url, "quarantined", str(exc), "extract"))
             continue
@@ -218,16 +224,19 @@ def extract(job: Job) -> Job:
             )
             continue
         articles.append(article)
-    kept, dropped = drop_duplicates(articles, (), ())
+    articles, copies = split_exact_copies(articles)
     skipped += [
-        Skipped(a.url, "duplicate", "same text as another article in this run", "dedup", a.article_id) for a in dropped
+        Skipped(c.url, "duplicate", "same page or text as another article in this run", "dedup", o.article_id)
+        for c, o in copies
     ]
     claims: list[Claim] = []
     catalogue = Catalogue.of(topic)
-    for article in kept:
+    for article in articles:
         claims.extend(extract_claims(article, topic, catalogue))
-    log.info("topic %s: %d articles kept, %d claims, %d skipped", topic.name, len(kept), len(claims), len(skipped))
-    save_batch(job.stage_dir / "batch.json", Batch(topic.name, kept, claims, skipped, _records(FeedPoll, raw["polls"])))
+    log.info("topic %s: %d articles kept, %d claims, %d skipped", topic.name, len(articles), len(claims), len(skipped))
+    save_batch(
+        job.stage_dir / "batch.json", Batch(topic.name, articles, claims, skipped, _records(FeedPoll, raw["polls"]))
+    )
     return job
 
 
@@ -253,8 +262,9 @@ def load(job: Job) -> dict[str, int]:
     from pipeline import store
 
     batch = read_batch(job.stage_dir / "batch.json")
+    near_similarity = job.topic().dedup.near_duplicate_similarity
     with store.open_store(job.db) as con:
-        result: LoadResult = store.load_batch(con, batch, job.run_id)
+        result: LoadResult = store.load_batch(con, batch, job.run_id, near_similarity)
     store.publish_snapshot(job.db)
     shutil.rmtree(job.stage_dir, ignore_errors=True)
     log.info("stored %s", result)
@@ -262,6 +272,7 @@ def load(job: Job) -> dict[str, int]:
         "articles": result.articles,
         "claims": result.claims,
         "duplicates": result.duplicates,
+        "near_duplicates": result.near_duplicates,
         "skipped": result.skipped,
     }
 
