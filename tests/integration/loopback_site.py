@@ -90,7 +90,7 @@ def article_html(
 <meta property="og:site_name" content="{e(outlet)}">
 <meta property="article:published_time" content="{published.isoformat()}">
 {head}</head><body>
-<nav><ul><li><a href="/">Home</a></li><li><a href="/world/">World</a></li><li><a href="/sport/">Sport</a></li></ul></nav>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world/">World</a></li></ul></nav>
 <main><article><h1>{e(title)}</h1>{body}{body_extra}</article></main>
 <footer><p>Copyright Loopback Times. All rights reserved.</p></footer>
 </body></html>"""
