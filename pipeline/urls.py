@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-from courlan import normalize_url
-
 # Host prefixes that serve the same page as the bare host: folding them is safe
 # because a publisher never runs a different article under the same path there.
 _VARIANT_HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.")
@@ -28,6 +26,8 @@ _AMP_SUFFIX = re.compile(r"\.amp(?=(?:\.html?)?$)", re.IGNORECASE)
 def canonical_url(url: str) -> str:
     """The page's canonical spelling: lowercase scheme and host, no fragment, no tracking,
     no default port, no ``www.``/``m.``/``amp.`` host and no ``/amp`` path variant."""
+    from courlan import normalize_url  # imported on use: DAG files import this module at parse time
+
     raw = url.strip()
     parts = urlsplit(raw)
     netloc = parts.netloc.rsplit("@", 1)[-1]  # credentials never name a page
