@@ -163,3 +163,28 @@ def test_snapshot_is_a_full_copy_analysts_can_hold_open(db_path: Path) -> None:
     fresh = duckdb.connect(str(snap), read_only=True)
     assert fresh.execute("SELECT count(*) FROM claims").fetchone() == (2,)
     fresh.close()
+
+
+def test_migration_0006_indexes_the_articles_stored_before_it(db_path: Path, tmp_path: Path) -> None:
+    """A database created before near-duplicate detection gets fingerprints for its articles on upgrade."""
+    import shutil
+
+    old_sql = tmp_path / "sql-0001"
+    (old_sql / "migrations").mkdir(parents=True)
+    shutil.copy(store.DEFAULT_SQL_DIR / "migrations" / "0001_initial.sql", old_sql / "migrations")
+    shutil.copytree(store.DEFAULT_SQL_DIR / "views", old_sql / "views")
+    a = make_article(1)
+    with store.open_store(db_path, sql_dir=old_sql) as con:
+        con.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [a.article_id, a.url, a.canonical_url, a.title, a.outlet, a.published_at, a.fetched_at, a.language,
+             a.text, a.content_hash, "r0", a.fetched_at],
+        )  # fmt: skip
+    with store.open_store(db_path) as con:
+        prints = con.execute("SELECT count(*) FROM article_fingerprints").fetchone()
+        bands = con.execute("SELECT count(DISTINCT band_key) FROM fingerprint_bands").fetchone()
+        copy = make_article(2, text=a.text + " One sentence more.")
+        result = store.load_batch(con, store.Batch("kursk", [copy]), "r1")
+        linked = con.execute("SELECT duplicate_of FROM articles WHERE article_id = ?", [copy.article_id]).fetchone()
+    assert prints == (1,) and bands is not None and bands[0] > 1
+    assert result.near_duplicates == 1 and linked == (a.article_id,)
