@@ -148,3 +148,24 @@ def test_a_copy_fetched_before_its_original_is_linked_to_it(tmp_path: Path, pair
     assert outcomes[pair.first.url] == "stored" and seen[pair.first.url] is None
     assert seen[pair.second.url] == pair.first.article_id
     assert outcomes[pair.second.url] == ("duplicate" if pair.label == "exact" else "near_duplicate")
+
+
+def test_real_reporting_on_one_topic_is_neither_copied_nor_misread_as_another_language() -> None:
+    """The development set of real articles (../shared/eval/realdev): many outlets on one story,
+    none a copy of another, each in the language it is labelled with."""
+    import itertools
+    import json
+
+    from pipeline.pages import detect_language
+    from tests.conftest import SHARED_DIR, require_path
+
+    realdev = require_path(SHARED_DIR / "eval" / "realdev", "real-reporting development set")
+    docs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(realdev.glob("*.json")) if p.stem != "labels"]
+    texts = {d["id"]: "\n\n".join(d["paragraphs"]) for d in docs}
+    assert len(texts) >= 20
+    prints = {k: fingerprint(t) for k, t in texts.items()}
+    highest = max(similarity(prints[a].signature, prints[b].signature) for a, b in itertools.combinations(prints, 2))
+    print(f"\nhighest similarity between two real articles: {highest:.2f}")
+    assert highest < DEFAULT_NEAR_SIMILARITY - 0.2
+    wrong = [(d["id"], d.get("language"), detect_language(texts[d["id"]])) for d in docs]
+    assert [w for w in wrong if w[2] not in (None, w[1])] == []
