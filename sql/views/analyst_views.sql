@@ -8,7 +8,8 @@ SELECT
     c.attributed_to, c.relayed_by, c.refers_to, c.period_start, c.period_end,
     c.unverified, c.modality, c.role,
     a.outlet, a.published_at, a.title, a.url, c.sentence,
-    c.char_start, c.char_end, c.article_id, c.extractor_version
+    c.char_start, c.char_end, c.article_id, c.extractor_version,
+    c.copy_of_article  -- set when the article is a near copy: the figure is relayed, not a second source
 FROM claims c
 JOIN articles a USING (article_id);
 
