@@ -188,3 +188,31 @@ def test_migration_0006_indexes_the_articles_stored_before_it(db_path: Path, tmp
         linked = con.execute("SELECT duplicate_of FROM articles WHERE article_id = ?", [copy.article_id]).fetchone()
     assert prints == (1,) and bands is not None and bands[0] > 1
     assert result.near_duplicates == 1 and linked == (a.article_id,)
+
+
+def test_in_one_batch_the_earliest_copy_is_stored_and_the_later_one_linked(db_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    original = make_article(1)
+    partner = replace(make_article(2, text=original.text), published_at=original.published_at + timedelta(hours=1))
+    with store.open_store(db_path) as con:
+        result = store.load_batch(con, store.Batch("kursk", [partner, original], [make_claim(partner)]), "r1")
+        seen = dict(con.execute("SELECT url, duplicate_of FROM seen_urls").fetchall())
+        stored = con.execute("SELECT article_id FROM articles").fetchall()
+    assert (result.articles, result.duplicates, result.claims) == (1, 1, 0)
+    assert stored == [(original.article_id,)]
+    assert seen == {original.url: None, partner.url: original.article_id}
+
+
+def test_reprocessing_a_near_copy_keeps_its_claims_marked_as_relayed(db_path: Path) -> None:
+    original = make_article(1)
+    copy = make_article(2, text=original.text + " A sentence the partner added.")
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [original], [make_claim(original)]), "r1")
+        result = store.load_batch(con, store.Batch("kursk", [copy], [make_claim(copy)]), "r2")
+        reprocessed = {a.article_id for a in store.stored_articles(con, "kursk")}
+        store.replace_claims(con, "kursk", {copy.article_id: [make_claim(copy, start=5)]}, "r3")
+        marks = con.execute("SELECT article_id, copy_of_article FROM claims ORDER BY article_id").fetchall()
+    assert result.near_duplicates == 1 and reprocessed == {original.article_id, copy.article_id}
+    assert sorted(marks) == sorted([(original.article_id, None), (copy.article_id, original.article_id)])
