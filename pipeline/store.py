@@ -159,12 +159,6 @@ def seen_urls(con: duckdb.DuckDBPyConnection, topic: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def stored_keys(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
-    """(content hashes, article ids) already stored: the keys of exact duplicates."""
-    rows = con.execute("SELECT content_hash, article_id FROM articles").fetchall()
-    return {r[0] for r in rows}, {r[1] for r in rows}
-
-
 _ARTICLE_INSERT = (
     "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at, language,"
     " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity)"
@@ -204,7 +198,7 @@ def find_copy_of(
     same_text = con.execute("SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", [content_hash])
     exact = same_text.fetchone()
     if exact is not None:
-        return Match(_root(con, str(exact[0])), 1.0, "exact")
+        return Match(_original_of(con, str(exact[0])), 1.0, "exact")
     ids = sorted({str(r[0]) for r in con.execute(_BAND_LOOKUP, list(print_.band_keys)).fetchall()})
     rows = [
         (article_id, "", row[0])
@@ -216,25 +210,20 @@ def find_copy_of(
         )
     ]
     found = best_match(content_hash, print_.signature, rows, near_similarity)
-    return None if found is None else Match(_root(con, found.original_id), found.similarity, found.kind)
+    return None if found is None else Match(_original_of(con, found.original_id), found.similarity, found.kind)
 
 
 def _original_of(con: duckdb.DuckDBPyConnection, article_id: str) -> str:
-    """The stored original of an article id, whether that article was stored or itself found a copy."""
-    row = con.execute("SELECT coalesce(duplicate_of, article_id) FROM articles WHERE article_id = ?", [article_id])
-    found = row.fetchone()
-    if found is None:
-        found = con.execute(
-            "SELECT duplicate_of FROM seen_urls WHERE article_id = ? AND duplicate_of IS NOT NULL LIMIT 1",
-            [article_id],
+    """The original an article id stands for: a stored article's own original (or itself), else the
+    original recorded for that id when it was found to be an exact copy."""
+    found = (
+        con.execute(
+            "SELECT coalesce(duplicate_of, article_id) FROM articles WHERE article_id = ?", [article_id]
         ).fetchone()
-    return str(found[0]) if found else article_id
-
-
-def _root(con: duckdb.DuckDBPyConnection, article_id: str) -> str:
-    """The original a stored article copies, or the article itself."""
-    row = con.execute("SELECT coalesce(duplicate_of, article_id) FROM articles WHERE article_id = ?", [article_id])
-    found = row.fetchone()
+        or con.execute(
+            "SELECT duplicate_of FROM seen_urls WHERE article_id = ? AND duplicate_of IS NOT NULL LIMIT 1", [article_id]
+        ).fetchone()
+    )
     return str(found[0]) if found else article_id
 
 
@@ -318,7 +307,7 @@ def _load_article(
             _relink_url(con, same_page.url, a.article_id, a.article_id)
             _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
             return "stored"
-        root = _root(con, a.article_id)
+        root = _original_of(con, a.article_id)
         _mark_seen(con, topic, a.url, "duplicate", a.article_id, now, run_id, duplicate_of=root, kind="exact",
                    similarity=1.0, reason="another address of a stored article")  # fmt: skip
         return "duplicate"
