@@ -39,6 +39,7 @@ DEFAULT_NEAR_SIMILARITY = 0.5  # see tests/unit/test_dedup_labelled.py for the l
 DuplicateKind = Literal["exact", "near"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_MEANINGFUL = 4  # precedence fields that say which copy is the original (the rest only make the order total)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,13 @@ def precedence(article: Article) -> tuple[object, ...]:
     )
 
 
+def outranks(article: Article, stored: Article) -> bool:
+    """True when ``article`` should replace ``stored`` as the original: published earlier, or as early
+    from a cleaner address.  The last tie-breaks of ``precedence`` (address length and spelling) only
+    order a batch; between runs a tie keeps the stored original, so re-runs never swap originals."""
+    return precedence(article)[:_MEANINGFUL] < precedence(stored)[:_MEANINGFUL]
+
+
 def drop_duplicates(
     articles: Sequence[Article], seen_hashes: Collection[str], seen_ids: Collection[str]
 ) -> tuple[list[Article], list[Article]]:
@@ -190,6 +198,7 @@ __all__ = [
     "best_match",
     "drop_duplicates",
     "fingerprint",
+    "outranks",
     "precedence",
     "shingles",
     "similarity",

@@ -18,7 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline.dedup import BANDS, DEFAULT_NEAR_SIMILARITY, Fingerprint, Match, best_match, fingerprint, precedence
+from pipeline.dedup import (
+    BANDS,
+    DEFAULT_NEAR_SIMILARITY,
+    Fingerprint,
+    Match,
+    best_match,
+    fingerprint,
+    outranks,
+    precedence,
+)
 from pipeline.records import (
     Alert,
     Article,
@@ -302,7 +311,7 @@ def _load_article(
     same_page = _stored_article(con, a.article_id)
     if same_page is not None:
         # Another spelling of a stored page (tracked, mobile, AMP): the cleaner address names the article.
-        if precedence(a) < precedence(same_page):
+        if outranks(a, same_page):
             con.execute("UPDATE articles SET url = ? WHERE article_id = ?", [a.url, a.article_id])
             _relink_url(con, same_page.url, a.article_id, a.article_id)
             _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
@@ -314,7 +323,7 @@ def _load_article(
     print_ = fingerprint(a.text)
     match = find_copy_of(con, a.content_hash, print_, near_similarity)
     original = None if match is None else _stored_article(con, match.original_id)
-    if match is not None and original is not None and precedence(a) < precedence(original):
+    if match is not None and original is not None and outranks(a, original):
         # The new article is the earlier (or cleaner) one: it becomes the original.
         _insert_article(con, a, None, run_id, now)
         store_fingerprint(con, a.article_id, print_)

@@ -216,3 +216,18 @@ def test_reprocessing_a_near_copy_keeps_its_claims_marked_as_relayed(db_path: Pa
         marks = con.execute("SELECT article_id, copy_of_article FROM claims ORDER BY article_id").fetchall()
     assert result.near_duplicates == 1 and reprocessed == {original.article_id, copy.article_id}
     assert sorted(marks) == sorted([(original.article_id, None), (copy.article_id, original.article_id)])
+
+
+def test_a_tie_keeps_the_stored_original_so_re_runs_never_swap_originals(db_path: Path) -> None:
+    """The same text at an equally clean address, published at the same moment (a site moved to another
+    port or host), is a copy of what is stored, whichever address is shorter."""
+    from dataclasses import replace
+
+    stored = make_article(1, url="https://news.example:18443/world/story-long-name")
+    moved = replace(stored, url="https://n.example/s", article_id="other-id", canonical_url="https://n.example/s")
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [stored], [make_claim(stored)]), "r1")
+        result = store.load_batch(con, store.Batch("kursk", [moved], [make_claim(moved)]), "r2")
+        originals = con.execute("SELECT article_id FROM articles WHERE duplicate_of IS NULL").fetchall()
+    assert (result.articles, result.duplicates) == (0, 1)
+    assert originals == [(stored.article_id,)]
