@@ -44,6 +44,7 @@ lock: install
 bench: install
 	$(BIN)/python bench/bench_extraction.py
 	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_dedup.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -112,6 +112,14 @@ class FetchSpec(_Strict):
     max_url_attempts: Annotated[int, Field(ge=1, le=20)] = 5
 
 
+class DedupSpec(_Strict):
+    """``near_duplicate_similarity``: estimated Jaccard similarity of word 3-shingles from which a
+    text is a near copy of an earlier one (the default is justified by the labelled pairs in
+    tests/unit/test_dedup_labelled.py; below 0.5 the LSH index would miss candidates)."""
+
+    near_duplicate_similarity: Annotated[float, Field(ge=0.5, le=1.0)] = 0.5
+
+
 class TopicConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     title: str
@@ -121,6 +129,9 @@ class TopicConfig(_Strict):
     metrics: Annotated[dict[str, MetricSpec], Field(min_length=1)]
     alerts: list[AlertRoute] = []
     fetch: FetchSpec = FetchSpec()
+    # ISO 639-1 codes of the languages the topic reads; a page in another one is skipped (empty: all).
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
+    dedup: DedupSpec = DedupSpec()
     # Words in a counted noun phrase that put it in another population ("Russian engineering troops").
     other_populations: list[str] = []
     # Predicates that make a counted figure something else ("2,000 wounded sent home" are repatriated).
@@ -163,6 +174,7 @@ def parse_topic(raw: dict[str, object], source: str = "<topic>") -> TopicConfig:
 __all__ = [
     "SEVERITIES",
     "AlertRoute",
+    "DedupSpec",
     "FeedSpec",
     "FetchSpec",
     "MetricSpec",

@@ -204,6 +204,8 @@ def _ancestors(metric: str, topic: TopicConfig) -> list[str]:
 def compare(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict | None:
     """The verdict on one pair, or None when they do not contradict (or cannot be compared)."""
     a, b = new.claim, old.claim
+    if a.article_id != b.article_id and (new.copy_of or a.article_id) == (old.copy_of or b.article_id):
+        return None  # a relayed copy and its original (or two copies of it) are one source, not two
     if OTHER_METRIC in (a.metric, b.metric) or a.metric not in topic.metrics or b.metric not in topic.metrics:
         return None
     if "ratio" in (a.hedge, b.hedge) or a.modality != b.modality:

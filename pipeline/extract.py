@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
 
+from pipeline.pages import MIN_TEXT_CHARS, PageVerdict, PageView, classify_page
 from pipeline.records import Article, FetchedPage, stable_id
+from pipeline.urls import canonical_url as normalise_url
+from pipeline.urls import page_canonical
 
-MIN_TEXT_CHARS = 200
 _BLOCK_TAGS = ("p", "head", "list", "item", "quote", "table", "row", "cell", "code")
 
 
@@ -26,8 +29,17 @@ class ExtractionError(Exception):
     """A page with no usable main text; the page is quarantined, not retried."""
 
 
-def extract_article(page: FetchedPage) -> Article:
-    doc = trafilatura.bare_extraction(
+class NotAnArticle(ExtractionError):
+    """A page that is not an article (error page, paywall teaser, gallery...): recorded with its kind."""
+
+    def __init__(self, url: str, verdict: PageVerdict) -> None:
+        super().__init__(f"{url}: {verdict.reason}")
+        self.verdict = verdict
+
+
+def extract_article(page: FetchedPage, languages: Collection[str] | None = None) -> Article:
+    """The article on a page; ``NotAnArticle`` when the page is none (``languages``: the topic's)."""
+    extracted = trafilatura.bare_extraction(
         page.html,
         url=page.final_url,
         with_metadata=True,
@@ -35,14 +47,19 @@ def extract_article(page: FetchedPage) -> Article:
         include_tables=False,
         favor_precision=True,
     )
-    if doc is None or isinstance(doc, dict):
-        raise ExtractionError(f"{page.final_url}: no main text found")
-    title = _clean(doc.title)
-    text = _main_text(doc, title)
-    if len(text) < MIN_TEXT_CHARS:
-        raise ExtractionError(f"{page.final_url}: main text too short ({len(text)} < {MIN_TEXT_CHARS} characters)")
+    doc = None if extracted is None or isinstance(extracted, dict) else extracted
     meta = _page_meta(page.html)
-    canonical = normalise_url(_first_http(page.final_url, meta.get("canonical"), doc.url) or page.final_url)
+    title = _clean(doc.title) if doc is not None else None
+    text = _main_text(doc, title) if doc is not None else ""
+    declared = (doc.language if doc is not None else None) or meta.get("lang")
+    verdict = classify_page(PageView(page.final_url, page.html, text, title, declared), languages)
+    if verdict is not None:
+        raise NotAnArticle(page.final_url, verdict)
+    if doc is None:
+        raise ExtractionError(f"{page.final_url}: no main text found")
+    if len(text) < MIN_TEXT_CHARS:  # classify_page calls it a stub first; kept as the invariant
+        raise ExtractionError(f"{page.final_url}: main text too short ({len(text)} < {MIN_TEXT_CHARS} characters)")
+    canonical = page_canonical(page.final_url, meta.get("canonical"), meta.get("og_url"), doc.url)
     return Article(
         article_id=stable_id(canonical),
         url=page.url,
@@ -61,14 +78,6 @@ def content_hash(text: str) -> str:
     """Hash of the text up to case and spacing: a re-published copy hashes the same."""
     normalised = " ".join(text.casefold().split())
     return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
-
-
-def normalise_url(url: str) -> str:
-    """One spelling per page: lowercase scheme and host, no fragment, no utm_* tracking."""
-    parts = urlsplit(url.strip())
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith("utm_")]
-    netloc = parts.netloc.lower() if "@" not in parts.netloc else parts.netloc.rsplit("@", 1)[1].lower()
-    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", urlencode(query), ""))
 
 
 def _main_text(doc: trafilatura.settings.Document, title: str | None) -> str:
@@ -100,6 +109,8 @@ def _page_meta(html: str) -> dict[str, str]:
         meta.setdefault("published_time", str(value).strip())
     for value in tree.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"):
         meta.setdefault("canonical", str(value).strip())
+    for value in tree.xpath("//meta[@property='og:url']/@content"):
+        meta.setdefault("og_url", str(value).strip())
     lang = tree.get("lang")
     if lang:
         meta["lang"] = lang
@@ -113,15 +124,6 @@ def _outlet(doc: trafilatura.settings.Document, url: str) -> str | None:
         if name and name.lower() != netloc:
             return name
     return urlsplit(url).hostname
-
-
-def _first_http(base: str, *candidates: str | None) -> str | None:
-    for candidate in candidates:
-        if candidate:
-            url = urljoin(base, candidate)
-            if urlsplit(url).scheme.lower() in ("http", "https"):
-                return url
-    return None
 
 
 def _published_at(meta_time: str | None, doc_date: str | None, page: FetchedPage) -> datetime | None:
@@ -158,4 +160,4 @@ def _clean(value: str | None) -> str | None:
     return cleaned or None
 
 
-__all__ = ["ExtractionError", "content_hash", "extract_article", "normalise_url"]
+__all__ = ["ExtractionError", "NotAnArticle", "content_hash", "extract_article", "normalise_url"]

@@ -122,6 +122,7 @@ class SourcedClaim:
     url: str
     outlet: str | None
     published_at: datetime | None
+    copy_of: str | None = None  # the original article when this claim's article is a relayed copy
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pipeline.dedup import (
+    BANDS,
+    DEFAULT_NEAR_SIMILARITY,
+    Fingerprint,
+    Match,
+    best_match,
+    fingerprint,
+    outranks,
+    precedence,
+)
 from pipeline.records import (
     Alert,
     Article,
@@ -138,6 +148,8 @@ def migrate(con: duckdb.DuckDBPyConnection, sql_dir: Path = DEFAULT_SQL_DIR) -> 
             con.execute("ROLLBACK")
             raise StoreError(f"migration {path.name} failed: {exc}") from exc
         applied.append(version)
+        if version in _BACKFILLS:
+            _BACKFILLS[version](con)
     for path in sorted((sql_dir / "views").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
     return applied
@@ -169,7 +181,7 @@ class Skipped:
     """A URL handled without storing an article: why, so it is never fetched again."""
 
     url: str
-    outcome: str  # duplicate | off_topic | quarantined
+    outcome: str  # off_topic | quarantined | a pipeline.pages kind (paywall, gallery, ...)
     reason: str
     stage: str  # discover | fetch | extract | claims | dedup | relevance | quality
     article_id: str | None = None
@@ -220,12 +232,13 @@ class Batch:
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
-    articles: int
+    articles: int  # stored, near copies included
     claims: int
-    duplicates: int
+    duplicates: int  # exact copies, not stored again
     skipped: int
     retrying: int = 0
     given_up: int = 0
+    near_duplicates: int = 0  # stored, linked to their original
 
 
 def seen_urls(con: duckdb.DuckDBPyConnection, topic: str) -> set[str]:
@@ -239,66 +252,132 @@ def retry_schedule(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, date
     return {r[0]: r[1] for r in rows}
 
 
-def stored_keys(con: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str]]:
-    """(content hashes, article ids) already stored: the keys of exact duplicates."""
-    rows = con.execute("SELECT content_hash, article_id FROM articles").fetchall()
-    return {r[0] for r in rows}, {r[1] for r in rows}
+_ARTICLE_INSERT = (
+    "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at, language,"
+    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+)
+_CLAIM_INSERT = (
+    "INSERT INTO claims (claim_id, article_id, topic, metric, stated_low, stated_high, value_low, value_high,"
+    " hedge, surface, sentence, char_start, char_end, attributed_to, relayed_by, refers_to, period_start,"
+    " period_end, unverified, modality, role, extractor_version, run_id, loaded_at, population, event, scope,"
+    " metric_rule, copy_of_article)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " (SELECT duplicate_of FROM articles WHERE article_id = ?))"
+)
+# One statement for all bands; DuckDB answers an IN list on the indexed bucket key with
+# index lookups (no row group is scanned), so the cost does not grow with the history
+# (bench/bench_dedup.py measures it).
+_BAND_LOOKUP = "SELECT DISTINCT article_id FROM fingerprint_bands WHERE band_key IN (" + ", ".join(["?"] * BANDS) + ")"
+
+
+def store_fingerprint(con: duckdb.DuckDBPyConnection, article_id: str, print_: Fingerprint) -> None:
+    """Index one article's text for near-duplicate lookups (idempotent)."""
+    inserted = con.execute(
+        "INSERT INTO article_fingerprints VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING article_id",
+        [article_id, print_.signature],
+    ).fetchall()
+    if inserted:
+        con.executemany("INSERT INTO fingerprint_bands VALUES (?, ?)", [[key, article_id] for key in print_.band_keys])
+
+
+def find_copy_of(
+    con: duckdb.DuckDBPyConnection, content_hash: str, print_: Fingerprint, near_similarity: float
+) -> Match | None:
+    """The stored article this text copies, exactly (same normalised text) or nearly, if any.
+
+    Reads the articles with the same text hash (indexed) and those sharing an LSH
+    bucket with the text, never the whole history.
+    """
+    same_text = con.execute("SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", [content_hash])
+    exact = same_text.fetchone()
+    if exact is not None:
+        return Match(_original_of(con, str(exact[0])), 1.0, "exact")
+    ids = sorted({str(r[0]) for r in con.execute(_BAND_LOOKUP, list(print_.band_keys)).fetchall()})
+    rows = [
+        (article_id, "", row[0])
+        for article_id in ids
+        if (
+            row := con.execute(
+                "SELECT signature FROM article_fingerprints WHERE article_id = ?", [article_id]
+            ).fetchone()
+        )
+    ]
+    found = best_match(content_hash, print_.signature, rows, near_similarity)
+    return None if found is None else Match(_original_of(con, found.original_id), found.similarity, found.kind)
+
+
+def _original_of(con: duckdb.DuckDBPyConnection, article_id: str) -> str:
+    """The original an article id stands for: a stored article's own original (or itself), else the
+    original recorded for that id when it was found to be an exact copy."""
+    found = (
+        con.execute(
+            "SELECT coalesce(duplicate_of, article_id) FROM articles WHERE article_id = ?", [article_id]
+        ).fetchone()
+        or con.execute(
+            "SELECT duplicate_of FROM seen_urls WHERE article_id = ? AND duplicate_of IS NOT NULL LIMIT 1", [article_id]
+        ).fetchone()
+    )
+    return str(found[0]) if found else article_id
+
+
+def _stored_article(con: duckdb.DuckDBPyConnection, article_id: str) -> Article | None:
+    row = con.execute(
+        "SELECT article_id, url, canonical_url, title, outlet, published_at, fetched_at, language, text,"
+        " content_hash FROM articles WHERE article_id = ?",
+        [article_id],
+    ).fetchone()
+    return None if row is None else Article(*row)
 
 
 def load_batch(
-    con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str, policy: RetryPolicy | None = None
+    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    run_id: str,
+    *,
+    policy: RetryPolicy | None = None,
+    near_similarity: float = DEFAULT_NEAR_SIMILARITY,
 ) -> LoadResult:
     """Store a batch atomically: all of it or, on any error, none of it.
 
-    Articles already stored (same id or same text) are skipped as duplicates
-    here, inside the transaction, so two overlapping runs cannot both insert.
-    Failures of this run schedule their URL's next attempt, or quarantine it
-    once ``policy.max_attempts`` is reached.
+    Copies are recognised here, inside the transaction, against the whole
+    history and the batch itself, so two overlapping runs cannot both insert.
+    Articles are taken in ``precedence`` order, so within a batch the original
+    comes first; a stored article that turns out to be a later or tracked copy of
+    a new one is demoted to a copy of it.
     """
-    from pipeline.dedup import drop_duplicates
-
     now = _now()
+    claims_by_article: dict[str, list[Claim]] = {}
+    for c in batch.claims:
+        claims_by_article.setdefault(c.article_id, []).append(c)
+    stored = near = exact = claims = 0
+    in_batch_copies = sum(s.outcome == "duplicate" and s.article_id is not None for s in batch.skipped)
     con.execute("BEGIN TRANSACTION")
     try:
-        hashes, ids = stored_keys(con)
-        kept, dropped = drop_duplicates(batch.articles, hashes, ids)
-        kept_ids = {a.article_id for a in kept}
-        claims = [c for c in batch.claims if c.article_id in kept_ids]
-        for a in kept:
-            con.execute(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                [
-                    a.article_id,
-                    a.url,
-                    a.canonical_url,
-                    a.title,
-                    a.outlet,
-                    a.published_at,
-                    a.fetched_at,
-                    a.language,
-                    a.text,
-                    a.content_hash,
-                    run_id,
-                    now,
-                ],
-            )
-            _mark_seen(con, batch.topic, a.url, "stored", a.article_id, now, run_id)
-        for a in dropped:
-            _mark_seen(con, batch.topic, a.url, "duplicate", a.article_id, now, run_id)
-        for c in claims:
-            con.execute(
-                f"INSERT INTO claims ({_CLAIM_INSERT_COLUMNS}) VALUES ({_CLAIM_PLACEHOLDERS}) ON CONFLICT DO NOTHING",
-                _claim_row(c, run_id, now),
-            )
+        for a in sorted(batch.articles, key=precedence):
+            outcome = _load_article(con, batch.topic, a, claims_by_article.get(a.article_id, []), near_similarity,
+                                    now, run_id)  # fmt: skip
+            stored += outcome in ("stored", "near_duplicate")
+            near += outcome == "near_duplicate"
+            exact += outcome == "duplicate"
+            if outcome in ("stored", "near_duplicate"):
+                claims += len(claims_by_article.get(a.article_id, []))
+        for s in batch.skipped:
+            if s.outcome == "duplicate" and s.article_id is not None:  # an exact copy within the batch
+                exact += 1
+                _mark_seen(con, batch.topic, s.url, "duplicate", s.article_id, now, run_id, kind="exact",
+                           duplicate_of=_original_of(con, s.article_id), similarity=1.0, reason=s.reason)  # fmt: skip
         given_up = _record_failures(con, batch, policy or RetryPolicy(), now, run_id)
         for s in [*batch.skipped, *given_up]:
-            _mark_seen(con, batch.topic, s.url, s.outcome, s.article_id, now, run_id)
+            if s.outcome == "duplicate" and s.article_id is not None:
+                continue
+            _mark_seen(con, batch.topic, s.url, s.outcome, s.article_id, now, run_id, reason=s.reason)
             if s.outcome == "quarantined":
                 con.execute(
                     "INSERT INTO quarantine VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                     [stable_id(batch.topic, s.url, s.stage), batch.topic, s.stage, s.url, s.reason, run_id, now],
                 )
-        handled = [a.url for a in kept] + [a.url for a in dropped] + [s.url for s in batch.skipped]
+        handled = [a.url for a in batch.articles] + [s.url for s in batch.skipped]
         if handled:
             con.execute("DELETE FROM url_failures WHERE topic = ? AND list_contains(?, url)", [batch.topic, handled])
         for p in batch.polls:
@@ -313,10 +392,11 @@ def load_batch(
         con.execute("ROLLBACK")
         raise
     return LoadResult(
-        len(kept),
-        len(claims),
-        len(dropped),
-        len(batch.skipped),
+        stored,
+        claims,
+        exact,
+        len(batch.skipped) - in_batch_copies,
+        near_duplicates=near,
         retrying=len(batch.failures) - len(given_up),
         given_up=len(given_up),
     )
@@ -347,12 +427,98 @@ def _record_failures(
     return given_up
 
 
-_CLAIM_INSERT_COLUMNS = (
-    "claim_id, article_id, topic, metric, stated_low, stated_high, value_low, value_high, hedge, surface,"
-    " sentence, char_start, char_end, attributed_to, relayed_by, refers_to, period_start, period_end, unverified,"
-    " modality, role, extractor_version, run_id, loaded_at, population, event, scope, metric_rule"
-)
-_CLAIM_PLACEHOLDERS = ",".join("?" * len(_CLAIM_INSERT_COLUMNS.split(",")))
+def _load_article(
+    con: duckdb.DuckDBPyConnection,
+    topic: str,
+    a: Article,
+    claims: Sequence[Claim],
+    near_similarity: float,
+    now: datetime,
+    run_id: str,
+) -> str:
+    """Store one article as an original, a near copy or not at all (exact copy); returns the outcome."""
+    same_page = _stored_article(con, a.article_id)
+    if same_page is not None:
+        # Another spelling of a stored page (tracked, mobile, AMP): the cleaner address names the article.
+        if outranks(a, same_page):
+            con.execute("UPDATE articles SET url = ? WHERE article_id = ?", [a.url, a.article_id])
+            _relink_url(con, same_page.url, a.article_id, a.article_id)
+            _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
+            return "stored"
+        root = _original_of(con, a.article_id)
+        _mark_seen(con, topic, a.url, "duplicate", a.article_id, now, run_id, duplicate_of=root, kind="exact",
+                   similarity=1.0, reason="another address of a stored article")  # fmt: skip
+        return "duplicate"
+    print_ = fingerprint(a.text)
+    match = find_copy_of(con, a.content_hash, print_, near_similarity)
+    original = None if match is None else _stored_article(con, match.original_id)
+    if match is not None and original is not None and outranks(a, original):
+        # The new article is the earlier (or cleaner) one: it becomes the original.
+        _insert_article(con, a, None, run_id, now)
+        store_fingerprint(con, a.article_id, print_)
+        _insert_claims(con, claims, run_id, now)
+        _demote(con, original.article_id, a.article_id, match)
+        _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
+        return "stored"
+    if match is not None and match.kind == "exact":
+        _mark_seen(con, topic, a.url, "duplicate", a.article_id, now, run_id, duplicate_of=match.original_id,
+                   kind="exact", similarity=1.0, reason="same text as a stored article")  # fmt: skip
+        return "duplicate"
+    _insert_article(con, a, match, run_id, now)
+    store_fingerprint(con, a.article_id, print_)
+    _insert_claims(con, claims, run_id, now)
+    if match is None:
+        _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
+        return "stored"
+    reason = f"near copy ({match.similarity:.2f}) of a stored article"
+    _mark_seen(con, topic, a.url, "near_duplicate", a.article_id, now, run_id, duplicate_of=match.original_id,
+               kind="near", similarity=match.similarity, reason=reason)  # fmt: skip
+    return "near_duplicate"
+
+
+def _insert_article(
+    con: duckdb.DuckDBPyConnection, a: Article, match: Match | None, run_id: str, now: datetime
+) -> None:
+    con.execute(
+        _ARTICLE_INSERT,
+        [
+            a.article_id, a.url, a.canonical_url, a.title, a.outlet, a.published_at, a.fetched_at, a.language,
+            a.text, a.content_hash, run_id, now,
+            None if match is None else match.original_id,
+            None if match is None else match.kind,
+            None if match is None else match.similarity,
+        ],
+    )  # fmt: skip
+
+
+def _insert_claims(con: duckdb.DuckDBPyConnection, claims: Sequence[Claim], run_id: str, now: datetime) -> None:
+    for c in claims:
+        con.execute(_CLAIM_INSERT + " ON CONFLICT DO NOTHING", [*_claim_row(c, run_id, now), c.article_id])
+
+
+def _demote(con: duckdb.DuckDBPyConnection, old: str, new: str, match: Match) -> None:
+    """Make a stored original (and every copy of it) a copy of ``new``: articles, URLs and claims."""
+    con.execute(
+        "UPDATE articles SET duplicate_of = ?, duplicate_kind = ?, similarity = ? WHERE article_id = ?",
+        [new, match.kind, match.similarity, old],
+    )
+    con.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?", [new, old])
+    con.execute(
+        "UPDATE seen_urls SET outcome = CASE WHEN outcome = 'stored' THEN ? ELSE outcome END,"
+        " duplicate_of = ?, duplicate_kind = coalesce(duplicate_kind, ?), similarity = coalesce(similarity, ?)"
+        " WHERE article_id = ? OR duplicate_of = ?",
+        ["duplicate" if match.kind == "exact" else "near_duplicate", new, match.kind, match.similarity, old, old],
+    )
+    con.execute("UPDATE claims SET copy_of_article = ? WHERE article_id = ? OR copy_of_article = ?", [new, old, old])
+
+
+def _relink_url(con: duckdb.DuckDBPyConnection, url: str, article_id: str, original: str) -> None:
+    """A stored address that turned out to be a variant of the article's clean one: now a linked duplicate."""
+    con.execute(
+        "UPDATE seen_urls SET outcome = 'duplicate', article_id = ?, duplicate_of = ?, duplicate_kind = 'exact',"
+        " similarity = 1.0, reason = 'another address of a stored article' WHERE url = ? AND outcome = 'stored'",
+        [article_id, original, url],
+    )
 
 
 def _claim_row(c: Claim, run_id: str, now: datetime) -> list[Any]:
@@ -374,11 +540,30 @@ def _mark_seen(
     article_id: str | None,
     now: datetime,
     run_id: str,
+    *,
+    duplicate_of: str | None = None,
+    kind: str | None = None,
+    similarity: float | None = None,
+    reason: str | None = None,
 ) -> None:
     con.execute(
-        "INSERT INTO seen_urls VALUES (?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-        [topic, url, outcome, article_id, now, run_id],
+        "INSERT INTO seen_urls (topic, url, outcome, article_id, first_seen_at, run_id, duplicate_of,"
+        " duplicate_kind, similarity, reason) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+        [topic, url, outcome, article_id, now, run_id, duplicate_of, kind, similarity, reason],
     )
+
+
+def backfill_fingerprints(con: duckdb.DuckDBPyConnection) -> int:
+    """Index the articles stored before near-duplicate detection existed (run once, by migration 0006)."""
+    rows = con.execute(
+        "SELECT article_id, text FROM articles WHERE article_id NOT IN (SELECT article_id FROM article_fingerprints)"
+    ).fetchall()
+    for article_id, text in rows:
+        store_fingerprint(con, article_id, fingerprint(text))
+    return len(rows)
+
+
+_BACKFILLS: dict[str, Callable[[duckdb.DuckDBPyConnection], object]] = {"0006": backfill_fingerprints}
 
 
 # --- claims as the contradiction check and reprocessing see them -------------------
@@ -387,13 +572,14 @@ _CLAIM_COLUMNS = (
     "c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low,"
     " c.value_high, c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to,"
     " c.relayed_by, c.refers_to, c.period_start, c.period_end, c.unverified, c.modality, c.role,"
-    " c.extractor_version, c.population, c.event, c.scope, c.metric_rule, a.url, a.outlet, a.published_at"
+    " c.extractor_version, c.population, c.event, c.scope, c.metric_rule, a.url, a.outlet, a.published_at,"
+    " c.copy_of_article"
 )
 
 
 def _sourced(row: tuple[Any, ...]) -> SourcedClaim:
     claim = Claim(*row[:26])
-    return SourcedClaim(claim=claim, url=row[26], outlet=row[27], published_at=row[28])
+    return SourcedClaim(claim=claim, url=row[26], outlet=row[27], published_at=row[28], copy_of=row[29])
 
 
 def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[SourcedClaim], list[SourcedClaim]]:
@@ -531,7 +717,8 @@ def stored_articles(con: duckdb.DuckDBPyConnection, topic: str) -> list[Article]
     rows = con.execute(
         "SELECT a.article_id, a.url, a.canonical_url, a.title, a.outlet, a.published_at,"
         " a.fetched_at, a.language, a.text, a.content_hash FROM articles a"
-        " WHERE a.article_id IN (SELECT article_id FROM seen_urls WHERE topic = ? AND outcome = 'stored')"
+        " WHERE a.article_id IN (SELECT article_id FROM seen_urls WHERE topic = ?"
+        " AND outcome IN ('stored', 'near_duplicate'))"
         " ORDER BY a.published_at NULLS FIRST, a.article_id",
         [topic],
     ).fetchall()
@@ -557,8 +744,7 @@ def replace_claims(
             )
             for c in claims:
                 con.execute(
-                    f"INSERT INTO claims ({_CLAIM_INSERT_COLUMNS}) VALUES ({_CLAIM_PLACEHOLDERS})"
-                    " ON CONFLICT (claim_id) DO UPDATE SET stated_low = excluded.stated_low,"
+                    _CLAIM_INSERT + " ON CONFLICT (claim_id) DO UPDATE SET stated_low = excluded.stated_low,"
                     " stated_high = excluded.stated_high, value_low = excluded.value_low,"
                     " value_high = excluded.value_high, hedge = excluded.hedge,"
                     " surface = excluded.surface, sentence = excluded.sentence,"
@@ -566,8 +752,9 @@ def replace_claims(
                     " refers_to = excluded.refers_to, period_start = excluded.period_start,"
                     " period_end = excluded.period_end, unverified = excluded.unverified,"
                     " modality = excluded.modality, role = excluded.role,"
-                    " extractor_version = excluded.extractor_version, run_id = excluded.run_id",
-                    _claim_row(c, run_id, now),
+                    " extractor_version = excluded.extractor_version, run_id = excluded.run_id,"
+                    " copy_of_article = excluded.copy_of_article",
+                    [*_claim_row(c, run_id, now), c.article_id],
                 )
         con.execute("COMMIT")
     except BaseException:

@@ -369,14 +369,15 @@ def _with_url(exc: Exception, url: str, reason: str) -> str:
 
 
 def extract(job: Job) -> Job:
-    """Main text, exact-duplicate removal, relevance and claims for each staged page, one page at a time.
+    """Main text, relevance and claims per staged page, one page at a time; pages that are not articles are recorded.
 
     A page whose extraction fails (for whatever reason: the page is untrusted
-    input) is quarantined with the error; the other pages go on.
+    input) is quarantined with the error; the other pages go on.  Duplicates
+    are recognised at load time, against the whole history, inside its transaction.
     """
     from pipeline.claims import Catalogue, extract_claims
-    from pipeline.dedup import drop_duplicates
-    from pipeline.extract import ExtractionError, extract_article
+    from pipeline.dedup import split_exact_copies
+    from pipeline.extract import ExtractionError, NotAnArticle, extract_article
     from pipeline.relevance import is_relevant
 
     topic = job.topic()
@@ -385,7 +386,10 @@ def extract(job: Job) -> Job:
     articles: list[Article] = []
     for page in _iter_pages(job.stage_dir):
         try:
-            article = extract_article(page)
+            article = extract_article(page, topic.languages)
+        except NotAnArticle as exc:
+            skipped.append(Skipped(page.entry.url, exc.verdict.kind, exc.verdict.reason, "classify"))
+            continue
         except ExtractionError as exc:
             skipped.append(Skipped(page.entry.url, "quarantined", str(exc), "extract"))
             continue
@@ -401,14 +405,15 @@ def extract(job: Job) -> Job:
             )
             continue
         articles.append(article)
-    kept, dropped = drop_duplicates(articles, (), ())
+    articles, copies = split_exact_copies(articles)
     skipped += [
-        Skipped(a.url, "duplicate", "same text as another article in this run", "dedup", a.article_id) for a in dropped
+        Skipped(c.url, "duplicate", "same page or text as another article in this run", "dedup", o.article_id)
+        for c, o in copies
     ]
     claims: list[Claim] = []
     catalogue = Catalogue.of(topic)
     usable: list[Article] = []
-    for article in kept:
+    for article in articles:
         try:
             claims.extend(extract_claims(article, topic, catalogue))
         except Exception as exc:  # one article's text must not cost the batch
@@ -456,8 +461,11 @@ def load(job: Job) -> dict[str, int]:
 
     topic = job.topic()
     batch = read_batch(job.stage_dir / "batch.json")
+    near_similarity = job.topic().dedup.near_duplicate_similarity
     with store.open_store(job.db) as con:
-        result: LoadResult = store.load_batch(con, batch, job.run_id, retry_policy(topic.fetch))
+        result: LoadResult = store.load_batch(
+            con, batch, job.run_id, policy=retry_policy(topic.fetch), near_similarity=near_similarity
+        )
     store.publish_snapshot(job.db)
     shutil.rmtree(job.stage_dir, ignore_errors=True)
     log.info("stored %s", result)
@@ -465,6 +473,7 @@ def load(job: Job) -> dict[str, int]:
         "articles": result.articles,
         "claims": result.claims,
         "duplicates": result.duplicates,
+        "near_duplicates": result.near_duplicates,
         "skipped": result.skipped,
         "retrying": result.retrying,
         "given_up": result.given_up,

@@ -9,7 +9,8 @@ SELECT
     c.unverified, c.modality, c.role,
     a.outlet, a.published_at, a.title, a.url, c.sentence,
     c.char_start, c.char_end, c.article_id, c.extractor_version,
-    c.population, c.event, c.scope, c.metric_rule
+    c.population, c.event, c.scope, c.metric_rule,
+    c.copy_of_article  -- set when the article is a near copy: the figure is relayed, not a second source
 FROM claims c
 JOIN articles a USING (article_id);
 

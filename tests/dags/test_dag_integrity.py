@@ -10,7 +10,16 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((REPO_ROOT / "dags").glob("*.py"))
-HEAVY_MODULES = ["duckdb", "great_expectations", "trafilatura", "pandas", "feedparser", "apprise", "httpx"]
+HEAVY_MODULES = [
+    "duckdb",
+    "great_expectations",
+    "trafilatura",
+    "pandas",
+    "feedparser",
+    "apprise",
+    "httpx",
+    "datasketch",
+]
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,11 @@ from pipeline.records import Article, Claim, SourcedClaim, stable_id
 
 def make_article(n: int = 1, **overrides: Any) -> Article:
     url = f"https://news.example/{n}"
-    text = overrides.pop("text", f"Article {n}. " + "North Korean troops were sent to Kursk. " * 10)
+    # Numbered dispatches, so two default articles are distinct texts, not near copies of each other.
+    text = overrides.pop(
+        "text",
+        f"Article {n}. " + " ".join(f"Dispatch {n}-{i}: North Korean troops were sent to Kursk." for i in range(10)),
+    )
     base = Article(
         article_id=stable_id(url),
         url=url,

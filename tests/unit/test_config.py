@@ -101,3 +101,19 @@ def test_a_second_topic_is_just_a_file(tmp_path: Path) -> None:
     )
     topic = load_topic(path)
     assert topic.name == "harbour" and list(topic.metrics) == ["workers_striking"]
+
+
+def test_languages_and_near_duplicate_threshold(kursk_topic_file: Path) -> None:
+    import yaml
+
+    from pipeline.config import TopicConfigError, parse_topic
+
+    raw = yaml.safe_load(kursk_topic_file.read_text(encoding="utf-8"))
+    topic = parse_topic(raw)
+    assert topic.languages == ["en"] and topic.dedup.near_duplicate_similarity == 0.5
+    defaults = parse_topic({k: v for k, v in raw.items() if k not in ("languages", "dedup")})
+    assert defaults.languages == [] and defaults.dedup.near_duplicate_similarity == 0.5
+    with pytest.raises(TopicConfigError, match="dedup.near_duplicate_similarity"):
+        parse_topic({**raw, "dedup": {"near_duplicate_similarity": 0.3}})
+    with pytest.raises(TopicConfigError, match="languages"):
+        parse_topic({**raw, "languages": ["English"]})

@@ -155,3 +155,14 @@ def test_more_killed_than_now_at_the_front_is_no_contradiction(kursk_topic: Topi
     front = {"hedge": "between", "stated_low": 2000, "stated_high": 3000, "surface": "between 2,000 and 3,000",
              "sentence": "Right now, between 2,000 and 3,000 are deployed along the line."}  # fmt: skip
     assert compare(_sourced(2, **killed), _sourced(1, **front), kursk_topic) is None
+
+
+def test_a_relayed_copy_never_contradicts_its_original_nor_another_copy(kursk_topic: TopicConfig) -> None:
+    original = _sourced(1, **ABOUT_14K)
+    copy = replace(_sourced(2, **UP_TO_12K), copy_of=original.claim.article_id)
+    other_copy = replace(_sourced(3, **ABOUT_14K), copy_of=original.claim.article_id)
+    assert compare(copy, original, kursk_topic) is None  # a re-edit of the same text: one source
+    assert compare(copy, other_copy, kursk_topic) is None
+    independent = replace(copy, copy_of=None)
+    assert compare(independent, original, kursk_topic) is not None  # the same figures from a second source
+    assert compare(copy, _sourced(4, **ABOUT_14K), kursk_topic) is not None  # a copy still meets other sources

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.extract import ExtractionError, content_hash, extract_article, normalise_url
+from pipeline.extract import ExtractionError, content_hash, extract_article
 from pipeline.records import FeedEntry, FetchedPage, stable_id
 from pipeline.sample_site import SamplePage, load_sample_articles, page_url, render_page
 
@@ -124,21 +124,6 @@ def test_no_date_anywhere_gives_none() -> None:
 def test_pages_without_enough_main_text_are_refused(html: str) -> None:
     with pytest.raises(ExtractionError, match=r"127\.0\.0\.1"):
         extract_article(_page(html))
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("HTTP://Example.COM/a/B", "http://example.com/a/B"),
-        ("https://example.com/a#section-2", "https://example.com/a"),
-        ("https://example.com/a?utm_source=x&UTM_Medium=y&id=7", "https://example.com/a?id=7"),
-        ("https://example.com/a?b=2&a=1", "https://example.com/a?b=2&a=1"),
-        ("https://example.com", "https://example.com/"),
-        ("https://Example.com:8443/x", "https://example.com:8443/x"),
-    ],
-)
-def test_normalise_url(url: str, expected: str) -> None:
-    assert normalise_url(url) == expected
 
 
 @pytest.mark.parametrize(

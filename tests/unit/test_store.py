@@ -289,13 +289,13 @@ def test_transient_failures_count_attempts_then_quarantine(db_path: Path) -> Non
     failing = store.Batch("kursk", failures=[store.Failure(url, "fetch", "timed out after 20 s")])
     policy = store.RetryPolicy(first_delay=timedelta(minutes=30), max_attempts=3)
     with store.open_store(db_path) as con:
-        results = [store.load_batch(con, failing, f"run-{i}", policy) for i in range(2)]
+        results = [store.load_batch(con, failing, f"run-{i}", policy=policy) for i in range(2)]
         schedule = store.retry_schedule(con, "kursk")
         row = con.execute("SELECT attempts, last_reason, last_failed_at FROM url_failures").fetchone()
         assert row is not None and row[0] == 2 and row[1] == "timed out after 20 s"
         assert schedule[url] - row[2] == timedelta(hours=1)
         assert store.seen_urls(con, "kursk") == set()
-        last = store.load_batch(con, failing, "run-3", policy)
+        last = store.load_batch(con, failing, "run-3", policy=policy)
         assert store.retry_schedule(con, "kursk") == {}
         assert store.seen_urls(con, "kursk") == {url}
         reason = con.execute("SELECT reason FROM quarantine WHERE url = ?", [url]).fetchone()
@@ -326,3 +326,71 @@ def test_a_claims_frame_survives_the_round_trip(db_path: Path) -> None:
         store.load_batch(con, store.Batch("kursk", [article], [claim]), "run-1")
         [pending], _ = store.topic_claims(con, "kursk")
     assert pending.claim == claim
+
+
+def test_migration_0006_indexes_the_articles_stored_before_it(db_path: Path, tmp_path: Path) -> None:
+    """A database created before near-duplicate detection gets fingerprints for its articles on upgrade."""
+    import shutil
+
+    old_sql = tmp_path / "sql-0001"
+    (old_sql / "migrations").mkdir(parents=True)
+    shutil.copy(store.DEFAULT_SQL_DIR / "migrations" / "0001_initial.sql", old_sql / "migrations")
+    (old_sql / "views").mkdir()  # today's views name columns that 0001 does not have
+    a = make_article(1)
+    with store.open_store(db_path, sql_dir=old_sql) as con:
+        con.execute(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [a.article_id, a.url, a.canonical_url, a.title, a.outlet, a.published_at, a.fetched_at, a.language,
+             a.text, a.content_hash, "r0", a.fetched_at],
+        )  # fmt: skip
+    with store.open_store(db_path) as con:
+        prints = con.execute("SELECT count(*) FROM article_fingerprints").fetchone()
+        bands = con.execute("SELECT count(DISTINCT band_key) FROM fingerprint_bands").fetchone()
+        copy = make_article(2, text=a.text + " One sentence more.")
+        result = store.load_batch(con, store.Batch("kursk", [copy]), "r1")
+        linked = con.execute("SELECT duplicate_of FROM articles WHERE article_id = ?", [copy.article_id]).fetchone()
+    assert prints == (1,) and bands is not None and bands[0] > 1
+    assert result.near_duplicates == 1 and linked == (a.article_id,)
+
+
+def test_in_one_batch_the_earliest_copy_is_stored_and_the_later_one_linked(db_path: Path) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    original = make_article(1)
+    partner = replace(make_article(2, text=original.text), published_at=original.published_at + timedelta(hours=1))
+    with store.open_store(db_path) as con:
+        result = store.load_batch(con, store.Batch("kursk", [partner, original], [make_claim(partner)]), "r1")
+        seen = dict(con.execute("SELECT url, duplicate_of FROM seen_urls").fetchall())
+        stored = con.execute("SELECT article_id FROM articles").fetchall()
+    assert (result.articles, result.duplicates, result.claims) == (1, 1, 0)
+    assert stored == [(original.article_id,)]
+    assert seen == {original.url: None, partner.url: original.article_id}
+
+
+def test_reprocessing_a_near_copy_keeps_its_claims_marked_as_relayed(db_path: Path) -> None:
+    original = make_article(1)
+    copy = make_article(2, text=original.text + " A sentence the partner added.")
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [original], [make_claim(original)]), "r1")
+        result = store.load_batch(con, store.Batch("kursk", [copy], [make_claim(copy)]), "r2")
+        reprocessed = {a.article_id for a in store.stored_articles(con, "kursk")}
+        store.replace_claims(con, "kursk", {copy.article_id: [make_claim(copy, start=5)]}, "r3")
+        marks = con.execute("SELECT article_id, copy_of_article FROM claims ORDER BY article_id").fetchall()
+    assert result.near_duplicates == 1 and reprocessed == {original.article_id, copy.article_id}
+    assert sorted(marks) == sorted([(original.article_id, None), (copy.article_id, original.article_id)])
+
+
+def test_a_tie_keeps_the_stored_original_so_re_runs_never_swap_originals(db_path: Path) -> None:
+    """The same text at an equally clean address, published at the same moment (a site moved to another
+    port or host), is a copy of what is stored, whichever address is shorter."""
+    from dataclasses import replace
+
+    stored = make_article(1, url="https://news.example:18443/world/story-long-name")
+    moved = replace(stored, url="https://n.example/s", article_id="other-id", canonical_url="https://n.example/s")
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [stored], [make_claim(stored)]), "r1")
+        result = store.load_batch(con, store.Batch("kursk", [moved], [make_claim(moved)]), "r2")
+        originals = con.execute("SELECT article_id FROM articles WHERE duplicate_of IS NULL").fetchall()
+    assert (result.articles, result.duplicates) == (0, 1)
+    assert originals == [(stored.article_id,)]

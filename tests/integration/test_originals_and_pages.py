@@ -1,0 +1,240 @@
+"""The right original and pages that are not articles, over real HTTP on loopback into a real DuckDB.
+
+The ingest tasks run as the DAG runs them (discover, fetch, extract, validate
+with Great Expectations, load), one run per feed state.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline import tasks
+from pipeline.records import stable_id
+from pipeline.urls import canonical_url
+from tests.integration.helpers import write_topic
+from tests.integration.loopback_site import Site, article_html, serve
+
+T0 = datetime(2025, 1, 14, 6, 0, tzinfo=UTC)
+
+TROOPS = [
+    "SEOUL - North Korea has sent roughly 11,000 soldiers to Russia, most of them to the Kursk region, "
+    "South Korea's spy agency told lawmakers on Tuesday.",
+    "The National Intelligence Service said the troops travelled in several groups by sea and by air "
+    "between October and December.",
+    "Ukrainian commanders in Kursk reported that the North Korean units were first used in infantry assaults "
+    "across open fields.",
+    "Moscow and Pyongyang have not confirmed the numbers, and a Kremlin spokesman declined to comment.",
+    "Analysts in Seoul said a second rotation could follow if losses continued at the current pace.",
+]
+LOSSES = [
+    "SEOUL - About 4,000 North Korean soldiers have been killed or wounded in Russia's Kursk region, "
+    "South Korea's intelligence service estimated on Thursday.",
+    "The agency said the figure had roughly doubled since its previous estimate in January, when Ukrainian "
+    "officials put the toll at 3,000.",
+    "It said North Korean units had been pulled back from the front line in Kursk for several weeks, apparently "
+    "to regroup after heavy losses.",
+    "Neither Moscow nor Pyongyang has ever acknowledged any losses among the troops.",
+    "Independent verification of casualty figures from the Kursk front has not been possible.",
+]
+
+
+def _run(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
+    [job] = tasks.plan([topic], db, data_dir, run_id)
+    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+        job = step(job)
+    return tasks.load(job)
+
+
+def _rows(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def _troops_id(site: Site) -> str:
+    return stable_id(canonical_url(site.url("/world/nk-troops.html")))
+
+
+@pytest.mark.slow
+def test_copies_fetched_before_their_original_end_up_linked_to_it(tmp_path: Path) -> None:
+    site = Site()
+    tracked = "/world/nk-troops.html?utm_source=rss&fbclid=IwAR1x"
+    site.pages = {
+        # The page as any address serves it: no rel=canonical, so the address itself must be cleaned.
+        tracked: (200, article_html("Seoul: 11,000 troops sent", TROOPS, published=T0)),
+        "/world/nk-troops.html": (200, article_html("Seoul: 11,000 troops sent", TROOPS, published=T0)),
+        # A partner republishes the same text an hour later under its own address.
+        "/partner/wire-8812.html": (
+            200,
+            article_html("Wire: troops sent", TROOPS, published=T0 + timedelta(hours=1), outlet="Partner Post"),
+        ),
+        # A syndicated near copy of a second story, fetched a run before the original.
+        "/partner/losses-4000.html": (
+            200,
+            article_html(
+                "North Korean losses double",
+                [*LOSSES[:3], "Partner Post readers can follow the war in our live blog.", *LOSSES[3:]],
+                published=T0 + timedelta(days=44, hours=3),
+                outlet="Partner Post",
+            ),
+        ),
+        "/asia/losses.html": (200, article_html("Seoul: 4,000 casualties", LOSSES, published=T0 + timedelta(days=44))),
+    }
+    with serve(site):
+        topic = write_topic(tmp_path / "topic.yaml", site.url("/feed.xml"), [])
+        db, data = tmp_path / "c.duckdb", tmp_path / "data"
+        site.feed = [
+            (tracked, "Seoul: 11,000 troops sent", T0),
+            ("/partner/wire-8812.html", "Wire: troops sent", T0 + timedelta(hours=1)),
+            ("/partner/losses-4000.html", "North Korean losses double", T0 + timedelta(days=44, hours=3)),
+        ]
+        first = _run(topic, db, data, "run-1")
+        troops_claims = _rows(db, "SELECT count(*) FROM claims WHERE article_id = ?", [_troops_id(site)])[0][0]
+        site.feed = [
+            ("/world/nk-troops.html", "Seoul: 11,000 troops sent", T0),
+            ("/asia/losses.html", "Seoul: 4,000 casualties", T0 + timedelta(days=44)),
+        ]
+        second = _run(topic, db, data, "run-2")
+
+    troops_id = _troops_id(site)
+    losses_id = stable_id(canonical_url(site.url("/asia/losses.html")))
+    partner_losses_id = stable_id(canonical_url(site.url("/partner/losses-4000.html")))
+    assert (first["articles"], first["duplicates"]) == (2, 1)
+    assert (second["articles"], second["duplicates"]) == (2, 0)
+
+    originals = _rows(db, "SELECT url FROM articles WHERE duplicate_of IS NULL ORDER BY url")
+    assert originals == sorted([(site.url("/asia/losses.html"),), (site.url("/world/nk-troops.html"),)])
+    seen = {r[0]: r[1:] for r in _rows(db, "SELECT url, outcome, duplicate_of, duplicate_kind FROM seen_urls")}
+    assert seen[site.url("/world/nk-troops.html")] == ("stored", None, None)
+    assert seen[site.url(tracked)] == ("duplicate", troops_id, "exact")
+    assert seen[site.url("/partner/wire-8812.html")] == ("duplicate", troops_id, "exact")
+    assert seen[site.url("/asia/losses.html")] == ("stored", None, None)
+    assert seen[site.url("/partner/losses-4000.html")][:2] == ("near_duplicate", losses_id)
+
+    copy = _rows(db, "SELECT duplicate_of, duplicate_kind, similarity FROM articles WHERE article_id = ?",
+                 [partner_losses_id])  # fmt: skip
+    assert copy[0][:2] == (losses_id, "near") and 0.5 <= float(copy[0][2]) < 1.0  # type: ignore[arg-type]
+    # The copy's claims are kept, marked as relayed from the original; the tracked copy added none.
+    by_article = dict(_rows(db, "SELECT article_id, count(*) FROM claims GROUP BY 1"))
+    assert by_article.get(troops_id, 0) > 0 and by_article.get(losses_id, 0) > 0
+    copies = _rows(db, "SELECT DISTINCT copy_of_article FROM claims WHERE article_id = ?", [partner_losses_id])
+    assert copies == [(losses_id,)]
+    assert _rows(db, "SELECT count(*) FROM claims WHERE article_id = ?", [troops_id])[0][0] == troops_claims
+    assert _rows(db, "SELECT count(*) FROM claims WHERE copy_of_article IS NOT NULL AND article_id <> ?",
+                 [partner_losses_id])[0][0] == 0  # fmt: skip
+
+
+NOT_ARTICLES = {
+    "/world/paywalled.html": (
+        "paywall",
+        article_html(
+            "Inside the North Korean deployment",
+            [
+                "North Korea has sent about 12,000 troops to Russia's Kursk region, officials told us.",
+                "Subscribe to continue reading. Already a subscriber? Sign in.",
+            ],
+            published=T0,
+            head='<script type="application/ld+json">{"@type": "NewsArticle", "isAccessibleForFree": false}</script>',
+        ),
+    ),
+    "/world/in-pictures.html": (
+        "gallery",
+        article_html(
+            "In pictures: North Korean troops in Kursk",
+            [],
+            published=T0,
+            body_extra="".join(
+                f'<figure><img src="/img/{i}.jpg" alt=""><figcaption><span class="counter">{i} of 8</span>'
+                f"<p>North Korean soldiers near Kursk, Russia, where about {i},000 troops were seen in photo {i}."
+                "</p></figcaption></figure>"
+                for i in range(1, 9)
+            ),
+        ),
+    ),
+    "/world/missing-story.html": (
+        "error_page",
+        article_html(
+            "Page not found",
+            [
+                "Sorry, we can't find that page. It may have been moved or deleted.",
+                "Try our latest coverage of North Korean troops in Russia and Ukraine's Kursk offensive, "
+                "or return to the home page. 404",
+            ],
+            published=T0,
+        ),
+    ),
+    "/world/consent.html": (
+        "cookie_wall",
+        article_html(
+            "Before you continue",
+            [
+                "We use cookies and data to deliver our services about North Korea, Russia and Ukraine.",
+                "Select Accept all to agree, Reject all to decline, or Manage preferences for more options.",
+            ],
+            published=T0,
+        ),
+    ),
+    "/de/truppen.html": (
+        "skipped_language",
+        article_html(
+            "Nordkorea schickt Truppen",
+            [
+                "Nordkorea hat nach Angaben des südkoreanischen Geheimdienstes rund 11.000 Soldaten nach Russland "
+                "geschickt, die meisten von ihnen in die Region Kursk.",
+                "Die Truppen seien in mehreren Gruppen auf dem See- und dem Luftweg zwischen Oktober und Dezember "
+                "verlegt worden, sagte ein Abgeordneter nach einer Sitzung des Ausschusses.",
+                "Die Ukraine meldet, dass die nordkoreanischen Einheiten bei Angriffen in der Region Kursk "
+                "eingesetzt werden und dass bereits 3.000 von ihnen getötet oder verwundet worden sind.",
+                "Moskau und Pjöngjang haben die Zahlen nicht bestätigt, und der Kreml wollte sich nicht äußern.",
+            ],
+            published=T0,
+            lang="de",
+        ),
+    ),
+}
+
+
+@pytest.mark.slow
+def test_pages_that_are_not_articles_are_recorded_with_the_reason_and_yield_no_claims(tmp_path: Path) -> None:
+    site = Site()
+    site.pages = {path: (200, body) for path, (_, body) in NOT_ARTICLES.items()}
+    site.pages["/world/troops.html"] = (200, article_html("Seoul: 11,000 troops sent", TROOPS, published=T0))
+    site.feed = [(path, path, T0) for path in site.pages]
+    with serve(site):
+        topic = write_topic(tmp_path / "topic.yaml", site.url("/feed.xml"), [])
+        db = tmp_path / "c.duckdb"
+        result = _run(topic, db, tmp_path / "data", "run-1")
+
+    assert result["articles"] == 1
+    seen = {r[0]: r[1:] for r in _rows(db, "SELECT url, outcome, reason, article_id FROM seen_urls")}
+    for path, (kind, _) in NOT_ARTICLES.items():
+        outcome, reason, article_id = seen[site.url(path)]
+        assert (path, outcome) == (path, kind)
+        assert reason and article_id is None
+    stored = _rows(db, "SELECT url FROM articles")
+    assert stored == [(site.url("/world/troops.html"),)]
+    claim_urls = {r[0] for r in _rows(db, "SELECT DISTINCT a.url FROM claims c JOIN articles a USING (article_id)")}
+    assert claim_urls == {site.url("/world/troops.html")}
+    # Not quarantined: these pages are understood, not broken.
+    assert _rows(db, "SELECT count(*) FROM quarantine")[0][0] == 0
+    assert json.dumps(result)  # the load summary stays JSON for XCom
+
+
+@pytest.mark.parametrize("kind", sorted({k for k, _ in NOT_ARTICLES.values()}))
+def test_each_kind_of_page_is_recognised_by_itself(kind: str) -> None:
+    from pipeline.extract import NotAnArticle, extract_article
+    from pipeline.records import FeedEntry, FetchedPage
+
+    path, (_, body) = next((p, v) for p, v in NOT_ARTICLES.items() if v[0] == kind)
+    url = f"https://news.example{path}"
+    page = FetchedPage(url, url, 200, body, T0, FeedEntry("https://news.example/feed", url))
+    with pytest.raises(NotAnArticle) as caught:
+        extract_article(page, ["en"])
+    assert caught.value.verdict.kind == kind
