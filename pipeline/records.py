@@ -106,6 +106,7 @@ class Claim:
     modality: Modality
     role: Role
     extractor_version: str
+    source_family: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,7 @@ class SourcedClaim:
     url: str
     outlet: str | None
     published_at: datetime | None
+    copy_of: str | None = None  # the claim this one relays word for word: not an independent source
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,7 @@ class Contradiction:
     severity: Severity
     rule: str
     reason: str
+    incident_id: str | None = None  # the incident this pair is evidence of; None for a note
 
 
 @dataclass(frozen=True, slots=True)
