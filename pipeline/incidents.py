@@ -22,9 +22,9 @@ An incident pages once, and again only when its severity rises.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 
 from pipeline.config import AlertRoute, TopicConfig
 from pipeline.contradictions import Verdict, compare, scope_of
@@ -413,6 +413,40 @@ def incident_alerts(detection: Detection, routes: Sequence[AlertRoute]) -> list[
             alerts.append(replace(alert, alert_id=alert_id, payload=payload))
         incident.alerted_severity = incident.severity
     return alerts
+
+
+def check_pending(
+    topic: TopicConfig,
+    pending: Sequence[SourcedClaim],
+    backlog: Sequence[SourcedClaim],
+    load_state: Callable[[list[str], date], tuple[list[Figure], list[Incident]]],
+) -> tuple[Detection, list[Alert]]:
+    """One detect run: load the state of the metrics the new claims touch, check them, build the alerts.
+
+    ``backlog`` (claims checked before figure histories existed) is folded into
+    the histories without raising anything.
+    """
+    claims = [*pending, *backlog]
+    metrics = sorted(metrics_to_load(topic, {s.claim.metric for s in claims}))
+    earliest = min((as_of(s) for s in claims), default=date.max)
+    since = earliest - timedelta(days=INCIDENT_OPEN_DAYS) if earliest > date.min + timedelta(days=366) else date.min
+    figures, incidents = load_state(metrics, since)
+    engine = Engine(topic, figures, incidents)
+    seeded = Detection()
+    for s in sorted(backlog, key=_publication_order):
+        engine.observe(s, seeded)
+    found = engine.process(pending)
+    found.figures = {**seeded.figures, **found.figures}
+    return found, incident_alerts(found, topic.alerts)
+
+
+def metrics_to_load(topic: TopicConfig, metrics: Iterable[str]) -> set[str]:
+    """The metrics a check of these reads: themselves, their parents and their children."""
+    wanted = {m for m in metrics if m in topic.metrics}
+    related = {topic.metrics[m].parent for m in wanted} | {
+        m for m, spec in topic.metrics.items() if spec.parent in wanted
+    }
+    return wanted | {m for m in related if m}
 
 
 def find_incidents(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +24,16 @@ from pipeline.records import (
     Claim,
     Contradiction,
     SourcedClaim,
+    from_json,
     stable_id,
+    to_json,
 )
 
 if TYPE_CHECKING:
     import duckdb
+
+    from pipeline.histories import Figure
+    from pipeline.incidents import Incident
 
 DEFAULT_SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
@@ -277,6 +282,71 @@ def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[Sourc
     return pending, checked
 
 
+def pending_claims(con: duckdb.DuckDBPyConnection, topic: str) -> list[SourcedClaim]:
+    """Claims of a topic not yet checked (metric 'other' left out), oldest first."""
+    rows = con.execute(
+        f"SELECT {_CLAIM_COLUMNS} FROM claims c JOIN articles a USING (article_id)"
+        " WHERE c.topic = ? AND c.checked_at IS NULL AND c.metric <> 'other'"
+        " ORDER BY a.published_at NULLS FIRST, c.article_id, c.char_start",
+        [topic],
+    ).fetchall()
+    return [_sourced(r) for r in rows]
+
+
+def has_histories(con: duckdb.DuckDBPyConnection, topic: str) -> bool:
+    """Whether the topic's figure histories exist (False on a database checked before they did)."""
+    row = con.execute("SELECT count(*) FROM figure_history WHERE topic = ? LIMIT 1", [topic]).fetchone()
+    return bool(row and row[0])
+
+
+def detection_state(
+    con: duckdb.DuckDBPyConnection, topic: str, metrics: Sequence[str], since: date
+) -> tuple[list[Figure], list[Incident]]:
+    """The figure histories of the given metrics and their incidents still joinable after ``since``.
+
+    All a check reads: its cost follows the state of the metrics it touches,
+    not the number of claims stored.
+    """
+    from pipeline.histories import Figure, FigureKey
+    from pipeline.incidents import Incident
+
+    if not metrics:
+        return [], []
+    rows = con.execute(
+        "SELECT figure_id, topic, family, metric, role, modality, scope, stated_low, stated_high, kind, vague_base,"
+        " first_mention, first_seen, last_mention, last_seen, mentions, seq FROM figure_history"
+        " WHERE topic = ? AND list_contains(?, metric) ORDER BY seq",
+        [topic, list(metrics)],
+    ).fetchall()
+    figures = [
+        Figure(
+            figure_id=r[0],
+            topic=r[1],
+            family=r[2],
+            key=FigureKey(r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]),
+            scope=r[6],
+            first=from_json(SourcedClaim, json.loads(r[11])),
+            first_seen=r[12],
+            last=from_json(SourcedClaim, json.loads(r[13])),
+            last_seen=r[14],
+            mentions=r[15],
+            seq=r[16],
+        )
+        for r in rows
+    ]
+    rows = con.execute(
+        "SELECT incident_id, topic, metric, severity, status, opened_on, last_evidence_on, alerted_severity, edges"
+        " FROM incidents WHERE topic = ? AND list_contains(?, metric) AND status <> 'resolved'"
+        " AND last_evidence_on >= ?",
+        [topic, list(metrics), since],
+    ).fetchall()
+    incidents = [
+        Incident(*r[:8], edges={(a, b) for a, b in json.loads(r[8])})  # type: ignore[arg-type]
+        for r in rows
+    ]
+    return figures, incidents
+
+
 def record_check(
     con: duckdb.DuckDBPyConnection,
     topic: str,
@@ -284,50 +354,64 @@ def record_check(
     contradictions: Sequence[Contradiction],
     alerts: Sequence[Alert],
     run_id: str,
+    *,
+    figures: Sequence[Figure] = (),
+    incidents: Sequence[Incident] = (),
 ) -> tuple[int, int]:
-    """Store contradictions, queue their alerts and mark claims checked, in one transaction.
+    """Store figures, incidents and their evidence, queue alerts and mark claims checked, in one transaction.
 
-    Returns (new contradictions, new alerts); a pair or alert already stored is
-    left alone, so repeating a check queues nothing twice.
+    Returns (new contradictions, new alerts); evidence or an alert already
+    stored is left alone, so repeating a check queues nothing twice.  The
+    outbox rows commit with the incidents they page for, or not at all.
     """
     now = _now()
     con.execute("BEGIN TRANSACTION")
     try:
         before_x = _count(con, "contradictions")
         before_a = _count(con, "alerts")
+        for f in figures:
+            con.execute(
+                "INSERT INTO figure_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (figure_id) DO UPDATE SET first_seen = excluded.first_seen,"
+                " last_seen = excluded.last_seen, mentions = excluded.mentions,"
+                " first_mention = excluded.first_mention, last_mention = excluded.last_mention,"
+                " updated_at = excluded.updated_at",
+                [
+                    f.figure_id, f.topic, f.key.metric, f.family, f.node_id, f.key.role, f.key.modality,
+                    f.key.scope, f.key.low, f.key.high, f.key.kind, f.key.vague_base, f.first_seen, f.last_seen,
+                    f.mentions, f.seq, json.dumps(to_json(f.first)), json.dumps(to_json(f.last)), now,
+                ],
+            )  # fmt: skip
+        for i in incidents:
+            con.execute(
+                "INSERT INTO incidents VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (incident_id) DO UPDATE SET"
+                " severity = excluded.severity, alerted_severity = excluded.alerted_severity,"
+                " last_evidence_on = excluded.last_evidence_on, edges = excluded.edges,"
+                " updated_at = excluded.updated_at",
+                [
+                    i.incident_id, i.topic, i.metric, i.severity, i.alerted_severity, i.status, i.opened_on,
+                    i.last_evidence_on, json.dumps(sorted(i.edges)), now, now,
+                ],
+            )  # fmt: skip
         for x in contradictions:
             con.execute(
-                "INSERT INTO contradictions VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                [
-                    x.contradiction_id,
-                    x.claim_id,
-                    x.other_claim_id,
-                    x.topic,
-                    x.metric,
-                    x.severity,
-                    x.rule,
-                    x.reason,
-                    now,
-                    run_id,
-                ],
-            )
+                "INSERT INTO contradictions (contradiction_id, claim_id, other_claim_id, topic, metric, severity,"
+                " rule, reason, detected_at, run_id, incident_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT DO NOTHING",
+                [x.contradiction_id, x.claim_id, x.other_claim_id, x.topic, x.metric, x.severity, x.rule,
+                 x.reason, now, run_id, x.incident_id],
+            )  # fmt: skip
         for al in alerts:
             con.execute(
-                "INSERT INTO alerts VALUES (?,?,?,?,?,?,?,'pending',0,NULL,?,NULL) ON CONFLICT DO NOTHING",
-                [
-                    al.alert_id,
-                    al.contradiction_id,
-                    al.topic,
-                    al.metric,
-                    al.severity,
-                    al.route_url,
-                    json.dumps(al.payload, sort_keys=True),
-                    now,
-                ],
-            )
+                "INSERT INTO alerts (alert_id, contradiction_id, topic, metric, severity, route_url, payload,"
+                " status, attempts, last_error, created_at, delivered_at, incident_id)"
+                " VALUES (?,?,?,?,?,?,?,'pending',0,NULL,?,NULL,?) ON CONFLICT DO NOTHING",
+                [al.alert_id, al.contradiction_id, al.topic, al.metric, al.severity, al.route_url,
+                 json.dumps(al.payload, sort_keys=True), now, al.payload.get("incident_id")],
+            )  # fmt: skip
         if checked_claim_ids:
             con.execute(
-                "UPDATE claims SET checked_at = ? WHERE topic = ? AND list_contains(?, claim_id)",
+                "UPDATE claims SET checked_at = ? WHERE topic = ? AND claim_id IN (SELECT unnest(?::VARCHAR[]))",
                 [now, topic, list(checked_claim_ids)],
             )
         new_x = _count(con, "contradictions") - before_x

@@ -270,29 +270,34 @@ def load(job: Job) -> dict[str, int]:
 
 
 def detect(job: Job) -> dict[str, int]:
-    """Compare claims not yet checked with the stored ones; queue an alert per contradiction and route."""
+    """Check claims not yet checked against their metrics' state; record incidents and queue their alerts."""
     from pipeline import store
-    from pipeline.alerts import build_alert, routes_for
-    from pipeline.contradictions import find_contradictions
+    from pipeline.incidents import check_pending
 
     topic = job.topic()
     with store.open_store(job.db) as con:
-        pending, checked = store.topic_claims(con, topic.name)
-        found = find_contradictions(pending, checked, topic)
-        by_id = {s.claim.claim_id: s for s in pending + checked}
-        alerts = [
-            build_alert(x, by_id[x.claim_id], by_id[x.other_claim_id], route)
-            for x in found
-            for route in routes_for(x.severity, topic.alerts)
-        ]
+        pending = store.pending_claims(con, topic.name)
+        # A database checked before figure histories existed: rebuild them once from what was checked.
+        backlog = [] if store.has_histories(con, topic.name) else store.topic_claims(con, topic.name)[1]
+        found, alerts = check_pending(
+            topic, pending, backlog, lambda metrics, since: store.detection_state(con, topic.name, metrics, since)
+        )
         new_x, new_a = store.record_check(
-            con, topic.name, [s.claim.claim_id for s in pending], found, alerts, job.run_id
+            con,
+            topic.name,
+            [s.claim.claim_id for s in pending],
+            found.contradictions,
+            alerts,
+            job.run_id,
+            figures=list(found.figures.values()),
+            incidents=list(found.incidents.values()),
         )
     store.publish_snapshot(job.db)
     log.info(
-        "topic %s: %d claims checked, %d new contradictions, %d alerts queued", topic.name, len(pending), new_x, new_a
-    )
-    return {"checked": len(pending), "contradictions": new_x, "alerts_queued": new_a}
+        "topic %s: %d claims checked, %d incidents touched, %d new contradictions, %d alerts queued",
+        topic.name, len(pending), len(found.incidents), new_x, new_a,
+    )  # fmt: skip
+    return {"checked": len(pending), "incidents": len(found.incidents), "contradictions": new_x, "alerts_queued": new_a}
 
 
 def deliver(job: Job) -> dict[str, int]:
