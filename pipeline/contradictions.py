@@ -57,6 +57,7 @@ _WINDOW_AFTER = re.compile(
 )
 _WINDOW_BEFORE = re.compile(rf"\bsince\s+{_MONTHS}\b(?!,?\s+(?:\d{{4}}|last\b))[\s,]+(?:\w+\s+){{0,2}}$", re.IGNORECASE)
 _CEILINGS = ("up_to",)
+_UPPER_BOUNDS = ("up_to", "at_most")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +143,8 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
         return None  # "thousands of" is too loose to contradict a figure
     if a.hedge in LOWER_BOUNDS and b.hedge in LOWER_BOUNDS:
         return None  # two lower bounds always share their upper values
+    if a.hedge in _UPPER_BOUNDS and b.hedge in _UPPER_BOUNDS:
+        return None  # and two ceilings their lower ones: "fewer than 500" and "less than 9,000" can both hold
     when_a, when_b = _as_of(new), _as_of(old)
     stock = scope_of(a) == "current"
     dated = a.period_end is not None and b.period_end is not None

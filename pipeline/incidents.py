@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 from pipeline.config import AlertRoute, TopicConfig
 from pipeline.contradictions import Verdict, compare, scope_of
@@ -83,6 +83,15 @@ class Evidence:
     other: SourcedClaim
     node: str
     other_node: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A new figure against one figure of the state; ``incident`` when it joins a known dispute."""
+
+    other: Figure
+    verdict: Verdict
+    incident: Incident | None = None
 
 
 @dataclass(slots=True)
@@ -184,25 +193,37 @@ class Engine:
             if not _sharper(s, repeated.first):
                 return
             repeated.first = s  # "3,000" after "about 3,000": the figure is as precise as its sharpest wording
-        for other, verdict in self._conflicts(s, figure, when):
-            self._record(s, figure, other, verdict, when, out)
+        for conflict in self._conflicts(s, figure, when):
+            if conflict.incident is not None:
+                self._add(conflict.incident, s, figure, conflict.other, conflict.verdict, when, out)
+            else:
+                self._record(s, figure, conflict.other, conflict.verdict, when, out)
 
-    def _conflicts(self, s: SourcedClaim, figure: Figure, when: date) -> list[tuple[Figure, Verdict]]:
+    def _conflicts(self, s: SourcedClaim, figure: Figure, when: date) -> list[Conflict]:
         history = self._history(s.claim.metric)
+        # The state at the claim's date, and each family's figures stored since: an article that
+        # arrives late still meets what was said after the moment it describes.
         state = [f for f in history.state(when) if f.family != figure.family]
-        found: list[tuple[Figure, Verdict]] = []
+        seen = {f.figure_id for f in state}
+        state += [f for f in history.state(date.max) if f.family != figure.family and f.figure_id not in seen]
+        found: list[Conflict] = []
         for other in state:
             verdict = compare(s, other.first, self.topic)
-            if verdict is None or self._sided_with_newer(s, figure, other, state):
+            if verdict is None:
                 continue
+            sided, incident = self._sides_with_newer(s, figure, other, state)
+            if sided and incident is None:
+                continue  # the state moved on without dispute: the new figure agrees with it
             if (when - other.first_seen).days > STALE_AFTER_DAYS:
                 verdict = replace(verdict, severity=_shift(verdict.severity, -1))
-            found.append((other, verdict))
+            if incident is not None and severity_rank(verdict.severity) > severity_rank(incident.severity):
+                verdict = replace(verdict, severity=incident.severity)  # one more voice in a known dispute
+            found.append(Conflict(other, verdict, incident))
         if is_named(figure.family) and history.cumulative:
             for own in history.history(figure.family, when):
                 verdict = _regression(s, figure, own)
                 if verdict is not None:
-                    found.append((own, verdict))
+                    found.append(Conflict(own, verdict))
         parent = self.topic.metrics[s.claim.metric].parent
         for metric in self._related(s.claim.metric):
             related = self._history(metric).latest(figure.family, when)
@@ -212,17 +233,29 @@ class Engine:
                 continue  # a part now above the whole as it stood months ago: the whole has grown since
             verdict = compare(s, related.first, self.topic)
             if verdict is not None:
-                found.append((related, verdict))
+                found.append(Conflict(related, verdict))
         return found
 
-    def _sided_with_newer(self, s: SourcedClaim, figure: Figure, other: Figure, state: Sequence[Figure]) -> bool:
-        """True when another family's figure, at least as recent as ``other``, agrees with the new one."""
+    def _sides_with_newer(
+        self, s: SourcedClaim, figure: Figure, other: Figure, state: Sequence[Figure]
+    ) -> tuple[bool, Incident | None]:
+        """Whether another family's figure, at least as recent as ``other``, agrees with the new one.
+
+        When that figure is already in an incident against ``other``, the new one
+        takes a side in a known dispute: it joins that incident as evidence.
+        """
+        sided = False
         for third in state:
             if third.family in (figure.family, other.family) or third.first_seen < other.first_seen:
                 continue
-            if _agree(s, third.first, self.topic):
-                return True
-        return False
+            if not _agree(s, third.first, self.topic):
+                continue
+            sided = True
+            edge = tuple(sorted((third.node_id, other.node_id)))
+            for incident in sorted(self.incidents.values(), key=lambda i: (i.opened_on, i.incident_id)):
+                if incident.status != "resolved" and edge in incident.edges:
+                    return True, incident
+        return sided, None
 
     def _related(self, metric: str) -> list[str]:
         """Parent and child metrics: a part must not exceed its whole within one family."""
@@ -338,6 +371,8 @@ def _regression(s: SourcedClaim, figure: Figure, own: Figure) -> Verdict | None:
     new, old = s.claim, own.first.claim
     if own.key == figure.key or own.key.scope != figure.key.scope or own.key.modality != figure.key.modality:
         return None
+    if own.key.role != figure.key.role and "unspecified" not in (own.key.role, figure.key.role):
+        return None  # guards are not the combat force
     if new.hedge in ("more_than", "at_least", "up_to", "at_most", "vague") or old.hedge in ("up_to", "at_most"):
         return None
     if old.hedge == "vague" or figure.point is None or own.point is None or figure.point >= own.point:
@@ -419,18 +454,15 @@ def check_pending(
     topic: TopicConfig,
     pending: Sequence[SourcedClaim],
     backlog: Sequence[SourcedClaim],
-    load_state: Callable[[list[str], date], tuple[list[Figure], list[Incident]]],
+    load_state: Callable[[list[str]], tuple[list[Figure], list[Incident]]],
 ) -> tuple[Detection, list[Alert]]:
     """One detect run: load the state of the metrics the new claims touch, check them, build the alerts.
 
     ``backlog`` (claims checked before figure histories existed) is folded into
     the histories without raising anything.
     """
-    claims = [*pending, *backlog]
-    metrics = sorted(metrics_to_load(topic, {s.claim.metric for s in claims}))
-    earliest = min((as_of(s) for s in claims), default=date.max)
-    since = earliest - timedelta(days=INCIDENT_OPEN_DAYS) if earliest > date.min + timedelta(days=366) else date.min
-    figures, incidents = load_state(metrics, since)
+    metrics = sorted(metrics_to_load(topic, {s.claim.metric for s in [*pending, *backlog]}))
+    figures, incidents = load_state(metrics)
     engine = Engine(topic, figures, incidents)
     seeded = Detection()
     for s in sorted(backlog, key=_publication_order):

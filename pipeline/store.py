@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -300,9 +300,9 @@ def has_histories(con: duckdb.DuckDBPyConnection, topic: str) -> bool:
 
 
 def detection_state(
-    con: duckdb.DuckDBPyConnection, topic: str, metrics: Sequence[str], since: date
+    con: duckdb.DuckDBPyConnection, topic: str, metrics: Sequence[str]
 ) -> tuple[list[Figure], list[Incident]]:
-    """The figure histories of the given metrics and their incidents still joinable after ``since``.
+    """The figure histories of the given metrics and their incidents not resolved.
 
     All a check reads: its cost follows the state of the metrics it touches,
     not the number of claims stored.
@@ -336,9 +336,8 @@ def detection_state(
     ]
     rows = con.execute(
         "SELECT incident_id, topic, metric, severity, status, opened_on, last_evidence_on, alerted_severity, edges"
-        " FROM incidents WHERE topic = ? AND list_contains(?, metric) AND status <> 'resolved'"
-        " AND last_evidence_on >= ?",
-        [topic, list(metrics), since],
+        " FROM incidents WHERE topic = ? AND list_contains(?, metric) AND status <> 'resolved'",
+        [topic, list(metrics)],
     ).fetchall()
     incidents = [
         Incident(*r[:8], edges={(a, b) for a, b in json.loads(r[8])})  # type: ignore[arg-type]

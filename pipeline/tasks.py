@@ -280,7 +280,7 @@ def detect(job: Job) -> dict[str, int]:
         # A database checked before figure histories existed: rebuild them once from what was checked.
         backlog = [] if store.has_histories(con, topic.name) else store.topic_claims(con, topic.name)[1]
         found, alerts = check_pending(
-            topic, pending, backlog, lambda metrics, since: store.detection_state(con, topic.name, metrics, since)
+            topic, pending, backlog, lambda metrics: store.detection_state(con, topic.name, metrics)
         )
         new_x, new_a = store.record_check(
             con,

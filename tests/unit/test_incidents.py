@@ -51,13 +51,21 @@ def test_a_source_lowering_its_own_cumulative_count_is_high(kursk_topic: TopicCo
     assert _raised(engine, _said(5, date(2025, 10, 25), "kr_nis", 3000, hedge="more_than", **wounded)) == []
 
 
-def test_a_figure_siding_with_the_newer_state_raises_nothing(kursk_topic: TopicConfig) -> None:
+def test_a_figure_siding_with_the_newer_state_joins_the_dispute_or_raises_nothing(kursk_topic: TopicConfig) -> None:
     engine = Engine(kursk_topic)
+    routes = [AlertRoute(url="file:a.jsonl", min_severity="low")]
     engine.process([_said(1, date(2025, 1, 22), "ua_president", 4000, hedge="exact")])
-    engine.process([_said(2, date(2025, 4, 30), "kr_nis", 600)])  # conflicts with 4,000: one incident
-    assert len(engine.incidents) == 1
-    # A third source agreeing with the newer 600 is no new conflict with the old 4,000.
-    assert _raised(engine, _said(3, date(2025, 8, 22), "us_gov", 600)) == []
+    opened = engine.process([_said(2, date(2025, 4, 30), "kr_nis", 600)])  # against the 4,000: one incident
+    (incident,) = opened.incidents.values()
+    incident_alerts(opened, routes)
+    # A third source agreeing with the newer 600 is one more voice in that dispute, months later:
+    # evidence for the same incident, no new incident and no new page.
+    joined = engine.process([_said(3, date(2025, 8, 22), "us_gov", 600)])
+    assert set(joined.incidents) == {incident.incident_id} and len(engine.incidents) == 1
+    assert incident_alerts(joined, routes) == []
+    # Once the dispute is resolved, agreeing with the newer figure raises nothing at all.
+    incident.status = "resolved"
+    assert _raised(engine, _said(4, date(2025, 9, 1), "ru_gov", 600)) == []
     assert len(engine.incidents) == 1
 
 
@@ -137,5 +145,5 @@ def test_detection_reads_only_the_metrics_it_touches(tmp_path: Path, kursk_topic
     _load(db, [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 15), "ua_intel", 4e6, **shells)], "l")
     tasks.detect(job)
     with store.open_store(db) as con:
-        figures, _ = store.detection_state(con, "kursk", ["artillery_shells_supplied"], date.min)
+        figures, _ = store.detection_state(con, "kursk", ["artillery_shells_supplied"])
     assert [f.key.metric for f in figures] == ["artillery_shells_supplied"]
