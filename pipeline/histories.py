@@ -118,10 +118,10 @@ class Figure:
     last_seen: date
     mentions: int = 1
     seq: int = 0
+    node_id: str = ""
 
-    @property
-    def node_id(self) -> str:
-        return self.key.node_id(self.topic)
+    def __post_init__(self) -> None:
+        self.node_id = self.node_id or self.key.node_id(self.topic)
 
     @property
     def point(self) -> float | None:
@@ -148,12 +148,14 @@ class MetricHistory:
     by_family: dict[str, list[Figure]] = field(default_factory=dict)
     by_key: dict[tuple[str, FigureKey], Figure] = field(default_factory=dict)
     by_node: dict[FigureKey, list[Figure]] = field(default_factory=dict)
+    by_node_id: dict[str, list[Figure]] = field(default_factory=dict)
 
     def add(self, figure: Figure) -> None:
         figures = self.by_family.setdefault(figure.family, [])
         bisect.insort(figures, figure, key=_time_order)
         self.by_key[(figure.family, figure.key)] = figure
         self.by_node.setdefault(figure.key, []).append(figure)
+        self.by_node_id.setdefault(figure.node_id, []).append(figure)
 
     def find(self, family: str, key: FigureKey) -> Figure | None:
         return self.by_key.get((family, key))

@@ -59,10 +59,14 @@ class Incident:
     last_evidence_on: date
     alerted_severity: str | None = None
     edges: set[tuple[str, str]] = field(default_factory=set)  # pairs of figure node ids, sorted
+    nodes: set[str] = field(default_factory=set)
 
-    @property
-    def nodes(self) -> set[str]:
-        return {n for edge in self.edges for n in edge}
+    def __post_init__(self) -> None:
+        self.nodes |= {n for edge in self.edges for n in edge}
+
+    def link(self, a: str, b: str) -> None:
+        self.edges.add((a, b) if a <= b else (b, a))
+        self.nodes.update((a, b))
 
     def open_at(self, when: date) -> bool:
         return self.status in _JOINABLE and (when - self.last_evidence_on).days <= INCIDENT_OPEN_DAYS
@@ -248,7 +252,7 @@ class Engine:
         for third in state:
             if third.family in (figure.family, other.family) or third.first_seen < other.first_seen:
                 continue
-            if not _agree(s, third.first, self.topic):
+            if third.key.scope != figure.key.scope or not _agree(s, third.first, self.topic):
                 continue
             sided = True
             edge = tuple(sorted((third.node_id, other.node_id)))
@@ -305,8 +309,8 @@ class Engine:
         candidates = [
             f
             for m in (metric, *self._related(metric))
-            for f in self._history(m).figures()
-            if f.node_id == node and f.first_seen <= when
+            for f in self._history(m).by_node_id.get(node, ())
+            if f.first_seen <= when
         ]
         return max(candidates, key=lambda f: (f.last_seen, f.seq)) if candidates else None
 
@@ -338,7 +342,7 @@ class Engine:
         out: Detection,
     ) -> None:
         a, b = sorted((figure.node_id, other.node_id))
-        incident.edges.add((a, b))
+        incident.link(a, b)
         incident.last_evidence_on = max(incident.last_evidence_on, when)
         if severity_rank(verdict.severity) > severity_rank(incident.severity):
             incident.severity = verdict.severity
@@ -397,14 +401,12 @@ def _sharper(s: SourcedClaim, than: SourcedClaim) -> bool:
 
 
 def _agree(s: SourcedClaim, other: SourcedClaim, topic: TopicConfig) -> bool:
-    """The two figures count the same thing and their plausible readings overlap."""
+    """The two figures (of one scope) count the same thing and their plausible readings overlap."""
     from pipeline.claims.intervals import disjoint
     from pipeline.contradictions import reading
 
     a, b = s.claim, other.claim
     if a.metric != b.metric or "vague" in (a.hedge, b.hedge) or a.modality != b.modality:
-        return False
-    if scope_of(a) != scope_of(b):
         return False
     return not disjoint(reading(a, topic).soft, reading(b, topic).soft)
 

@@ -9,6 +9,7 @@ that cross an Airflow task boundary are serialised with ``to_json`` /
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -169,9 +170,14 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
 def from_json(cls: type[R], data: dict[str, Any]) -> R:
     """Rebuild a record serialised by ``to_json``."""
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         kwargs[f.name] = _decode(hints[f.name], data.get(f.name))

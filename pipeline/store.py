@@ -368,46 +368,55 @@ def record_check(
     try:
         before_x = _count(con, "contradictions")
         before_a = _count(con, "alerts")
-        for f in figures:
-            con.execute(
-                "INSERT INTO figure_history VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (figure_id) DO UPDATE SET first_seen = excluded.first_seen,"
-                " last_seen = excluded.last_seen, mentions = excluded.mentions,"
-                " first_mention = excluded.first_mention, last_mention = excluded.last_mention,"
-                " updated_at = excluded.updated_at",
+        _insert_many(
+            con,
+            "INSERT INTO figure_history VALUES {rows} ON CONFLICT (figure_id) DO UPDATE SET"
+            " first_seen = excluded.first_seen, last_seen = excluded.last_seen, mentions = excluded.mentions,"
+            " first_mention = excluded.first_mention, last_mention = excluded.last_mention,"
+            " updated_at = excluded.updated_at",
+            [
                 [
                     f.figure_id, f.topic, f.key.metric, f.family, f.node_id, f.key.role, f.key.modality,
                     f.key.scope, f.key.low, f.key.high, f.key.kind, f.key.vague_base, f.first_seen, f.last_seen,
                     f.mentions, f.seq, json.dumps(to_json(f.first)), json.dumps(to_json(f.last)), now,
-                ],
-            )  # fmt: skip
-        for i in incidents:
-            con.execute(
-                "INSERT INTO incidents VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (incident_id) DO UPDATE SET"
-                " severity = excluded.severity, alerted_severity = excluded.alerted_severity,"
-                " last_evidence_on = excluded.last_evidence_on, edges = excluded.edges,"
-                " updated_at = excluded.updated_at",
+                ]
+                for f in {f.figure_id: f for f in figures}.values()
+            ],
+        )  # fmt: skip
+        _insert_many(
+            con,
+            "INSERT INTO incidents VALUES {rows} ON CONFLICT (incident_id) DO UPDATE SET"
+            " severity = excluded.severity, alerted_severity = excluded.alerted_severity,"
+            " last_evidence_on = excluded.last_evidence_on, edges = excluded.edges, updated_at = excluded.updated_at",
+            [
                 [
                     i.incident_id, i.topic, i.metric, i.severity, i.alerted_severity, i.status, i.opened_on,
                     i.last_evidence_on, json.dumps(sorted(i.edges)), now, now,
-                ],
-            )  # fmt: skip
-        for x in contradictions:
-            con.execute(
-                "INSERT INTO contradictions (contradiction_id, claim_id, other_claim_id, topic, metric, severity,"
-                " rule, reason, detected_at, run_id, incident_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT DO NOTHING",
+                ]
+                for i in {i.incident_id: i for i in incidents}.values()
+            ],
+        )  # fmt: skip
+        _insert_many(
+            con,
+            "INSERT INTO contradictions (contradiction_id, claim_id, other_claim_id, topic, metric, severity,"
+            " rule, reason, detected_at, run_id, incident_id) VALUES {rows} ON CONFLICT DO NOTHING",
+            [
                 [x.contradiction_id, x.claim_id, x.other_claim_id, x.topic, x.metric, x.severity, x.rule,
-                 x.reason, now, run_id, x.incident_id],
-            )  # fmt: skip
-        for al in alerts:
-            con.execute(
-                "INSERT INTO alerts (alert_id, contradiction_id, topic, metric, severity, route_url, payload,"
-                " status, attempts, last_error, created_at, delivered_at, incident_id)"
-                " VALUES (?,?,?,?,?,?,?,'pending',0,NULL,?,NULL,?) ON CONFLICT DO NOTHING",
+                 x.reason, now, run_id, x.incident_id]
+                for x in {x.contradiction_id: x for x in reversed(contradictions)}.values()
+            ],
+        )  # fmt: skip
+        _insert_many(
+            con,
+            "INSERT INTO alerts (alert_id, contradiction_id, topic, metric, severity, route_url, payload,"
+            " status, attempts, last_error, created_at, delivered_at, incident_id)"
+            " VALUES {rows} ON CONFLICT DO NOTHING",
+            [
                 [al.alert_id, al.contradiction_id, al.topic, al.metric, al.severity, al.route_url,
-                 json.dumps(al.payload, sort_keys=True), now, al.payload.get("incident_id")],
-            )  # fmt: skip
+                 json.dumps(al.payload, sort_keys=True), "pending", 0, None, now, None, al.payload.get("incident_id")]
+                for al in {al.alert_id: al for al in alerts}.values()
+            ],
+        )  # fmt: skip
         if checked_claim_ids:
             con.execute(
                 "UPDATE claims SET checked_at = ? WHERE topic = ? AND claim_id IN (SELECT unnest(?::VARCHAR[]))",
@@ -420,6 +429,17 @@ def record_check(
         con.execute("ROLLBACK")
         raise
     return new_x, new_a
+
+
+def _insert_many(con: duckdb.DuckDBPyConnection, sql: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+    """One parameterised multi-row INSERT per chunk: a statement per row costs milliseconds each in DuckDB.
+
+    ``sql`` holds ``{rows}`` where the VALUES tuples go; keys must be unique within ``rows``.
+    """
+    for at in range(0, len(rows), chunk):
+        part = rows[at : at + chunk]
+        one = "(" + ",".join("?" * len(part[0])) + ")"
+        con.execute(sql.format(rows=",".join([one] * len(part))), [v for row in part for v in row])
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

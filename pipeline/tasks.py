@@ -272,31 +272,39 @@ def load(job: Job) -> dict[str, int]:
 def detect(job: Job) -> dict[str, int]:
     """Check claims not yet checked against their metrics' state; record incidents and queue their alerts."""
     from pipeline import store
-    from pipeline.incidents import check_pending
 
     topic = job.topic()
     with store.open_store(job.db) as con:
-        pending = store.pending_claims(con, topic.name)
-        # A database checked before figure histories existed: rebuild them once from what was checked.
-        backlog = [] if store.has_histories(con, topic.name) else store.topic_claims(con, topic.name)[1]
-        found, alerts = check_pending(
-            topic, pending, backlog, lambda metrics: store.detection_state(con, topic.name, metrics)
-        )
-        new_x, new_a = store.record_check(
-            con,
-            topic.name,
-            [s.claim.claim_id for s in pending],
-            found.contradictions,
-            alerts,
-            job.run_id,
-            figures=list(found.figures.values()),
-            incidents=list(found.incidents.values()),
-        )
+        result = check_topic(con, topic, job.run_id)
     store.publish_snapshot(job.db)
     log.info(
         "topic %s: %d claims checked, %d incidents touched, %d new contradictions, %d alerts queued",
-        topic.name, len(pending), len(found.incidents), new_x, new_a,
+        topic.name, result["checked"], result["incidents"], result["contradictions"], result["alerts_queued"],
     )  # fmt: skip
+    return result
+
+
+def check_topic(con: Any, topic: TopicConfig, run_id: str) -> dict[str, int]:
+    """The check itself, on an open connection: read pending claims and the state they touch, record the outcome."""
+    from pipeline import store
+    from pipeline.incidents import check_pending
+
+    pending = store.pending_claims(con, topic.name)
+    # A database checked before figure histories existed: rebuild them once from what was checked.
+    backlog = [] if store.has_histories(con, topic.name) else store.topic_claims(con, topic.name)[1]
+    found, alerts = check_pending(
+        topic, pending, backlog, lambda metrics: store.detection_state(con, topic.name, metrics)
+    )
+    new_x, new_a = store.record_check(
+        con,
+        topic.name,
+        [s.claim.claim_id for s in pending],
+        found.contradictions,
+        alerts,
+        run_id,
+        figures=list(found.figures.values()),
+        incidents=list(found.incidents.values()),
+    )
     return {"checked": len(pending), "incidents": len(found.incidents), "contradictions": new_x, "alerts_queued": new_a}
 
 
