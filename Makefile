@@ -43,6 +43,7 @@ lock: install
 
 bench: install
 	$(BIN)/python bench/bench_extraction.py
+	$(BIN)/python bench/bench_detect.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -69,7 +69,9 @@ def _report(value: float, rng: random.Random) -> float:
     return float(round(value, -max(0, len(str(int(value))) - 2)))
 
 
-def _figures(topic: TopicConfig, rng: random.Random) -> tuple[list[tuple[date, str, str, float, str]], dict[str, float]]:
+def _figures(
+    topic: TopicConfig, rng: random.Random
+) -> tuple[list[tuple[date, str, str, float, str]], dict[str, float]]:
     """Each family's monthly figures for each metric, around one common level (the metrics' bases too)."""
     out, bases = [], {}
     for metric in topic.metrics:

@@ -52,7 +52,8 @@ _CURRENT_BEFORE = re.compile(
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 # A window, not the running total: "this year", or "since September" with no year (the latest September).
 _WINDOW_AFTER = re.compile(
-    rf"^[^.;\d]{{0,70}}?(?<!earlier )(?<!later )\bthis\s+year\b|^[^.;]{{0,70}}?\bsince\s+{_MONTHS}\b(?!,?\s+(?:\d{{4}}|last\b))",
+    rf"^[^.;\d]{{0,70}}?(?<!earlier )(?<!later )\bthis\s+year\b"
+    rf"|^[^.;\d]{{0,70}}?\bsince\s+{_MONTHS}\b(?!,?\s+(?:\d{{4}}|last\b))",
     re.IGNORECASE,
 )
 _WINDOW_BEFORE = re.compile(rf"\bsince\s+{_MONTHS}\b(?!,?\s+(?:\d{{4}}|last\b))[\s,]+(?:\w+\s+){{0,2}}$", re.IGNORECASE)
@@ -161,7 +162,9 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
         if (stock or not spec.cumulative) and abs((when_a - when_b).days) > _STOCK_WINDOW_DAYS:
             return None  # a level that changes over time: a later different figure is an update
         if spec.cumulative and not stock and _above(later.soft, earlier.soft):
-            return _implausible_growth(later_claim, later, earlier, abs((when_a - when_b).days), spec.max_monthly_growth)
+            return _implausible_growth(
+                later_claim, later, earlier, abs((when_a - when_b).days), spec.max_monthly_growth
+            )
         if later_claim.hedge in LOWER_BOUNDS and not hard:
             return None  # "more than 600" after "2,000" restates less; it does not lower the count
         if spec.cumulative and not stock:

@@ -30,7 +30,6 @@ from pipeline.config import AlertRoute, TopicConfig
 from pipeline.contradictions import Verdict, compare, scope_of
 from pipeline.histories import (
     Figure,
-    FigureKey,
     MetricHistory,
     as_of,
     family_of,
@@ -41,8 +40,8 @@ from pipeline.histories import (
 from pipeline.records import OTHER_METRIC, SEVERITIES, Alert, Contradiction, SourcedClaim, severity_rank, stable_id
 
 INCIDENT_OPEN_DAYS = 60  # an incident quiet this long is over: a later conflict opens a new one
-STALE_AFTER_DAYS = 90
-SAME_MOMENT_DAYS = 14  # cumulative figures this close describe the same moment  # a conflict with a figure this much older is one level less severe
+STALE_AFTER_DAYS = 90  # a conflict with a figure this much older is one level less severe
+SAME_MOMENT_DAYS = 14  # cumulative figures this close describe the same moment
 _JOINABLE = ("open", "acked")
 
 
@@ -314,12 +313,12 @@ class Engine:
         ]
         return max(candidates, key=lambda f: (f.last_seen, f.seq)) if candidates else None
 
-    def _record(self, s: SourcedClaim, figure: Figure, other: Figure, verdict: Verdict, when: date, out: Detection):  # type: ignore[no-untyped-def]
+    def _record(
+        self, s: SourcedClaim, figure: Figure, other: Figure, verdict: Verdict, when: date, out: Detection
+    ) -> None:
         nodes = {figure.node_id, other.node_id}
         joinable = [
-            i
-            for i in self.incidents.values()
-            if i.metric == s.claim.metric and i.open_at(when) and nodes & i.nodes
+            i for i in self.incidents.values() if i.metric == s.claim.metric and i.open_at(when) and nodes & i.nodes
         ]
         if joinable:
             incident = min(joinable, key=lambda i: (i.opened_on, i.incident_id))
@@ -379,12 +378,13 @@ def _regression(s: SourcedClaim, figure: Figure, own: Figure) -> Verdict | None:
         return None  # guards are not the combat force
     if new.hedge in ("more_than", "at_least", "up_to", "at_most", "vague") or old.hedge in ("up_to", "at_most"):
         return None
-    if old.hedge == "vague" or figure.point is None or own.point is None or figure.point >= own.point:
+    new_point, old_point = figure.point, own.point
+    if old.hedge == "vague" or new_point is None or old_point is None or new_point >= old_point:
         return None
-    new_value = s.claim.stated_high if new.hedge == "between" and new.stated_high is not None else figure.point
-    if new_value >= own.point:
+    new_top = new.stated_high if new.hedge == "between" and new.stated_high is not None else new_point
+    if new_top >= old_point:
         return None
-    g = (own.point - figure.point) / own.point
+    g = (old_point - new_point) / old_point
     severity = "high" if g > 0.10 else "low"
     return Verdict(
         severity,

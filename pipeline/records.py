@@ -13,7 +13,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar, get_args, get_type_hints
+from typing import Any, Literal, TypeVar, cast, get_args, get_type_hints
 
 Hedge = Literal["exact", "about", "more_than", "at_least", "nearly", "up_to", "at_most", "between", "vague", "ratio"]
 HEDGES: tuple[str, ...] = get_args(Hedge)
@@ -171,13 +171,13 @@ def _encode(value: Any) -> Any:
 
 
 @functools.cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Any) -> dict[str, Any]:
     return get_type_hints(cls)
 
 
 def from_json(cls: type[R], data: dict[str, Any]) -> R:
     """Rebuild a record serialised by ``to_json``."""
-    hints = _hints(cls)
+    hints = _hints(cast(Any, cls))
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         kwargs[f.name] = _decode(hints[f.name], data.get(f.name))

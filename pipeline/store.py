@@ -340,7 +340,17 @@ def detection_state(
         [topic, list(metrics)],
     ).fetchall()
     incidents = [
-        Incident(*r[:8], edges={(a, b) for a, b in json.loads(r[8])})  # type: ignore[arg-type]
+        Incident(
+            incident_id=r[0],
+            topic=r[1],
+            metric=r[2],
+            severity=r[3],
+            status=r[4],
+            opened_on=r[5],
+            last_evidence_on=r[6],
+            alerted_severity=r[7],
+            edges={(a, b) for a, b in json.loads(r[8])},
+        )  # fmt: skip
         for r in rows
     ]
     return figures, incidents

@@ -72,7 +72,9 @@ def test_a_figure_siding_with_the_newer_state_joins_the_dispute_or_raises_nothin
 def test_relays_join_the_open_incident_and_page_only_when_severity_rises(kursk_topic: TopicConfig) -> None:
     engine = Engine(kursk_topic)
     routes = [AlertRoute(url="file:a.jsonl", min_severity="low")]
-    first = engine.process([_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)])
+    first = engine.process(
+        [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)]
+    )
     (incident,) = first.incidents.values()
     alerts = incident_alerts(first, routes)
     assert len(alerts) == 1 and alerts[0].payload["incident_id"] == incident.incident_id
