@@ -18,7 +18,7 @@ from datetime import date
 
 from pipeline.claims.intervals import Interval, Reading, disjoint, gap, read_figure
 from pipeline.config import TopicConfig
-from pipeline.histories import LOWER_BOUNDS, family_of, is_named
+from pipeline.histories import LOWER_BOUNDS, family_of, figure_key, is_named
 from pipeline.records import OTHER_METRIC, SEVERITIES, Claim, Contradiction, SourcedClaim, stable_id
 
 _STOCK_WINDOW_DAYS = 30
@@ -69,8 +69,8 @@ class Verdict:
 
 
 def cluster_key(claim: Claim) -> tuple[object, ...]:
-    """Claims with the same key are one figure re-reported, not independent sources."""
-    return (claim.metric, claim.role, claim.modality, claim.hedge, claim.stated_low, claim.stated_high)
+    """Claims with the same key are one figure re-reported ("about 600" and "600"), as the engine links them."""
+    return figure_key(claim, scope_of(claim)).parts()
 
 
 def scope_of(claim: Claim) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from pipeline.records import SourcedClaim, stable_id
+from pipeline.records import Claim, SourcedClaim, stable_id
 
 AGGREGATE_FAMILIES = frozenset({"media", "unattributed", "mixed_sources"})
 _CEILING_HEDGES = frozenset({"up_to", "at_most"})
@@ -76,8 +76,7 @@ class FigureKey:
         return (self.metric, self.role, self.modality, self.scope, self.low, self.high, self.kind, self.vague_base)
 
 
-def figure_key(s: SourcedClaim, scope: str) -> FigureKey:
-    c = s.claim
+def figure_key(c: Claim, scope: str) -> FigureKey:
     vague = c.hedge == "vague"
     return FigureKey(
         metric=c.metric,

@@ -161,7 +161,7 @@ class Engine:
         scope = self._comparable(s)
         if scope is None:
             return None
-        key, family, when = figure_key(s, scope), family_of(s), as_of(s)
+        key, family, when = figure_key(s.claim, scope), family_of(s), as_of(s)
         history = self._history(s.claim.metric)
         known = history.find(family, key)
         if (known is None or known.first_seen > when) and (not is_named(family) or s.copy_of):

@@ -107,7 +107,7 @@ def test_engine_on_labelled_claims_finds_the_contradictions_and_little_else(
 
     def node(claim_id: str) -> str:
         s = claims[claim_id]
-        return figure_key(s, scope_of(s.claim)).node_id(kursk_topic.name)
+        return figure_key(s.claim, scope_of(s.claim)).node_id(kursk_topic.name)
 
     linked = {frozenset((e.node, e.other_node)) for e in raised}
     gold = [frozenset((node(p["a"]["claim_id"]), node(p["b"]["claim_id"]))) for p in labels["contradictions"]]
