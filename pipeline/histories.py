@@ -102,7 +102,7 @@ def point(s: SourcedClaim) -> float | None:
     return c.stated_low
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Figure:
     """One figure in one family's history: first and latest mention, how often it was repeated."""
 
@@ -155,6 +155,13 @@ class MetricHistory:
         self.by_key[(figure.family, figure.key)] = figure
         self.by_node.setdefault(figure.key, []).append(figure)
         self.by_node_id.setdefault(figure.node_id, []).append(figure)
+
+    def redate(self, figure: Figure, s: SourcedClaim, when: date) -> None:
+        """An older mention of a known figure: it was first given earlier than we knew."""
+        figures = self.by_family[figure.family]
+        figures.remove(figure)
+        figure.mention(s, when)
+        bisect.insort(figures, figure, key=_time_order)
 
     def find(self, family: str, key: FigureKey) -> Figure | None:
         return self.by_key.get((family, key))

@@ -170,7 +170,7 @@ class Engine:
             known.mention(s, when)
             return known, known
         if known is not None:  # an older article with a figure we had dated later: it is older than we knew
-            known.mention(s, when)
+            history.redate(known, s, when)
             return known, None
         figure = new_figure(self.topic.name, family, key, s, when, self._seq)
         self._seq += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,17 @@ def test_relays_join_the_open_incident_and_page_only_when_severity_rises(kursk_t
     assert page.alert_id != alerts[0].alert_id and page.severity == "high"
 
 
+def test_a_copy_is_not_an_independent_source(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    engine.process([_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)])
+    # A copy of the 1,000 published under another source's name repeats it: no new figure, no new conflict.
+    copy = _said(3, date(2025, 1, 23), "us_gov", 1000)
+    copy = replace(copy, copy_of="some-claim")
+    found = engine.process([copy])
+    assert [e.other.claim.stated_low for e in found.evidence] == [300]
+    assert len(engine.incidents) == 1 and all(f.family != "us_gov" for f in found.figures.values())
+
+
 def test_a_casualty_count_above_the_troops_sent_is_high(kursk_topic: TopicConfig) -> None:
     engine = Engine(kursk_topic)
     deployed = {"metric": "troops_deployed", "role": "unspecified", "sentence": "They were sent."}
@@ -149,3 +161,16 @@ def test_detection_reads_only_the_metrics_it_touches(tmp_path: Path, kursk_topic
     with store.open_store(db) as con:
         figures, _ = store.detection_state(con, "kursk", ["artillery_shells_supplied"])
     assert [f.key.metric for f in figures] == ["artillery_shells_supplied"]
+
+
+def test_a_late_article_meets_the_figures_given_after_the_moment_it_describes(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    engine.process([_said(1, date(2025, 12, 11), "ua_intel", 6000, hedge="more_than")])
+    # Published later, but describing the end of November: 2,000 is far below a count given days after.
+    late = _said(2, date(2026, 1, 20), "kr_nis", 2000, period_end=date(2025, 11, 30))
+    assert [r.split()[1] for r in _raised(engine, late)] == ["hard_conflict"]
+    # An older mention of a known figure re-dates it, and the family's history stays in time order.
+    older = _said(3, date(2025, 10, 1), "ua_intel", 6000, hedge="more_than")
+    engine.process([older])
+    history = engine.histories["troops_killed"]
+    assert [f.first_seen for f in history.by_family["ua_intel"]] == [date(2025, 10, 1)]
