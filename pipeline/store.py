@@ -294,8 +294,15 @@ def pending_claims(con: duckdb.DuckDBPyConnection, topic: str) -> list[SourcedCl
 
 
 def has_histories(con: duckdb.DuckDBPyConnection, topic: str) -> bool:
-    """Whether the topic's figure histories exist (False on a database checked before they did)."""
-    row = con.execute("SELECT count(*) FROM figure_history WHERE topic = ? LIMIT 1", [topic]).fetchone()
+    """Whether the topic's figure histories are there, or nothing was checked yet that would be in them.
+
+    False on a database whose claims were checked before figure histories existed.
+    """
+    row = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM figure_history WHERE topic = ?)"
+        " OR NOT EXISTS (SELECT 1 FROM claims WHERE topic = ? AND checked_at IS NOT NULL AND metric <> 'other')",
+        [topic, topic],
+    ).fetchone()
     return bool(row and row[0])
 
 

@@ -174,3 +174,19 @@ def test_a_late_article_meets_the_figures_given_after_the_moment_it_describes(ku
     engine.process([older])
     history = engine.histories["troops_killed"]
     assert [f.first_seen for f in history.by_family["ua_intel"]] == [date(2025, 10, 1)]
+
+
+def test_a_database_checked_before_histories_rebuilds_them_once_raising_nothing(
+    tmp_path: Path, kursk_topic_file: Path
+) -> None:
+    db = tmp_path / "cw.duckdb"
+    _load(db, [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)], "l1")
+    with store.open_store(db) as con:
+        assert store.has_histories(con, "kursk")  # nothing checked yet: nothing to rebuild
+        con.execute("UPDATE claims SET checked_at = now()")  # checked by an engine without histories
+        assert not store.has_histories(con, "kursk")
+    result = tasks.detect(tasks.Job(str(kursk_topic_file), str(db), str(tmp_path), "run-1"))
+    assert result == {"checked": 0, "incidents": 0, "contradictions": 0, "alerts_queued": 0}
+    with store.open_store(db) as con:
+        assert store.has_histories(con, "kursk")
+        assert con.execute("SELECT count(*) FROM figure_history").fetchone() == (2,)
