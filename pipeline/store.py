@@ -298,12 +298,14 @@ def has_histories(con: duckdb.DuckDBPyConnection, topic: str) -> bool:
 
     False on a database whose claims were checked before figure histories existed.
     """
+    row = con.execute("SELECT EXISTS (SELECT 1 FROM figure_history WHERE topic = ?)", [topic]).fetchone()
+    if row and row[0]:
+        return True
     row = con.execute(
-        "SELECT EXISTS (SELECT 1 FROM figure_history WHERE topic = ?)"
-        " OR NOT EXISTS (SELECT 1 FROM claims WHERE topic = ? AND checked_at IS NOT NULL AND metric <> 'other')",
-        [topic, topic],
+        "SELECT EXISTS (SELECT 1 FROM claims WHERE topic = ? AND checked_at IS NOT NULL AND metric <> 'other')",
+        [topic],
     ).fetchone()
-    return bool(row and row[0])
+    return not (row and row[0])
 
 
 def detection_state(
