@@ -148,7 +148,9 @@ class Engine:
         if c.metric == OTHER_METRIC or c.metric not in self.topic.metrics or c.hedge == "ratio":
             return None
         scope = scope_of(c)
-        return None if scope == "increment" else scope  # increments never compare with totals
+        # Only running totals and current levels enter the state: increments, windows and rates
+        # never compare with totals.
+        return scope if scope in ("total", "current") else None
 
     def _history(self, metric: str) -> MetricHistory:
         if metric not in self.histories:
