@@ -61,6 +61,7 @@ class MetricSpec(_Strict):
     parent: str | None = None
     tolerance: Annotated[float, Field(ge=0, le=1)] = 0.10
     role: str = "unspecified"
+    max_monthly_growth: Annotated[float, Field(gt=0)] | None = None  # a steady flow's fastest pace
     planned: Literal["metric", "other"] = "metric"
 
     @model_validator(mode="after")

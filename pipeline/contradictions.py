@@ -18,6 +18,7 @@ from datetime import date
 
 from pipeline.claims.intervals import Interval, Reading, disjoint, gap, read_figure
 from pipeline.config import TopicConfig
+from pipeline.histories import LOWER_BOUNDS, family_of, figure_key, is_named
 from pipeline.records import OTHER_METRIC, SEVERITIES, Claim, Contradiction, SourcedClaim, stable_id
 
 _STOCK_WINDOW_DAYS = 30
@@ -38,7 +39,8 @@ _INCREMENT_AFTER = re.compile(
 _CURRENT = re.compile(
     r"^[^.;,]{0,60}?\b(?:remain|remains|remained|are\s+now|is\s+now|now\s+in|still|currently|at\s+present|"
     r"yet\s+to\s+return|living\s+in|already|(?:are|is)\s+(?:also\s+)?(?:at\s+work|working|stationed|posted|"
-    r"deployed|present|located|based))\b",
+    r"deployed|present|located|based)|(?:were|was|have\s+been|had\s+been)\s+(?:relocated|redeployed|repositioned|"
+    r"moved))\b",
     re.IGNORECASE,
 )
 _CURRENT_BEFORE = re.compile(
@@ -47,7 +49,16 @@ _CURRENT_BEFORE = re.compile(
     r"\b(?:compared\s+with|down\s+from|up\s+from)\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
+_MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+# A window, not the running total: "this year", or "since September" with no year (the latest September).
+_WINDOW_AFTER = re.compile(
+    rf"^[^.;\d]{{0,70}}?(?<!earlier )(?<!later )\bthis\s+year\b"
+    rf"|^[^.;\d]{{0,70}}?\bsince\s+{_MONTHS}\b(?!,?\s+(?:\d{{4}}|last\b))",
+    re.IGNORECASE,
+)
+_WINDOW_BEFORE = re.compile(rf"\bsince\s+{_MONTHS}\b(?!,?\s+(?:\d{{4}}|last\b))[\s,]+(?:\w+\s+){{0,2}}$", re.IGNORECASE)
 _CEILINGS = ("up_to",)
+_UPPER_BOUNDS = ("up_to", "at_most")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +69,8 @@ class Verdict:
 
 
 def cluster_key(claim: Claim) -> tuple[object, ...]:
-    """Claims with the same key are one figure re-reported, not independent sources."""
-    return (claim.metric, claim.role, claim.modality, claim.hedge, claim.stated_low, claim.stated_high)
+    """Claims with the same key are one figure re-reported ("about 600" and "600"), as the engine links them."""
+    return figure_key(claim, scope_of(claim)).parts()
 
 
 def scope_of(claim: Claim) -> str:
@@ -78,6 +89,8 @@ def scope_of(claim: Claim) -> str:
         return "increment"
     if _FLOW.search(sentence[max(0, at - 60) : at + len(surface) + 40]):
         return "increment"  # "in the first half of 2025 alone": a flow over a period, not the running total
+    if _WINDOW_AFTER.match(after) or _WINDOW_BEFORE.search(before):
+        return "increment"  # "3.5 million shells this year", "since September, 10,000 were sent"
     if _CURRENT.search(after) or _CURRENT_BEFORE.search(before):
         return "current"
     return "total"
@@ -88,7 +101,8 @@ def contradiction_id(topic: str, a: Claim, b: Claim) -> str:
     return stable_id("contradiction", topic, *keys)
 
 
-def _reading(claim: Claim, topic: TopicConfig) -> Reading:
+def reading(claim: Claim, topic: TopicConfig) -> Reading:
+    """The hard and soft intervals of a claim under its metric's tolerance."""
     spec = topic.metrics.get(claim.metric)
     tolerance = spec.tolerance if spec else 0.10
     vague = (claim.value_low or 1.0, claim.value_high) if claim.hedge == "vague" else None
@@ -118,7 +132,7 @@ def _above(x: Interval, y: Interval) -> bool:
 def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict | None:
     a, b = new.claim, old.claim
     spec = topic.metrics[a.metric]
-    ra, rb = _reading(a, topic), _reading(b, topic)
+    ra, rb = reading(a, topic), reading(b, topic)
     vague = "vague" in (a.hedge, b.hedge)
     hard, soft = disjoint(ra.hard, rb.hard), disjoint(ra.soft, rb.soft)
     ceiling = a.hedge in _CEILINGS or b.hedge in _CEILINGS
@@ -128,6 +142,10 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
         return None
     if vague:
         return None  # "thousands of" is too loose to contradict a figure
+    if a.hedge in LOWER_BOUNDS and b.hedge in LOWER_BOUNDS:
+        return None  # two lower bounds always share their upper values
+    if a.hedge in _UPPER_BOUNDS and b.hedge in _UPPER_BOUNDS:
+        return None  # and two ceilings their lower ones: "fewer than 500" and "less than 9,000" can both hold
     when_a, when_b = _as_of(new), _as_of(old)
     stock = scope_of(a) == "current"
     dated = a.period_end is not None and b.period_end is not None
@@ -140,10 +158,15 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
             return None
     if when_a and when_b and abs((when_a - when_b).days) > window:
         later, earlier = (ra, rb) if when_a > when_b else (rb, ra)
+        later_claim = a if when_a > when_b else b
         if (stock or not spec.cumulative) and abs((when_a - when_b).days) > _STOCK_WINDOW_DAYS:
             return None  # a level that changes over time: a later different figure is an update
         if spec.cumulative and not stock and _above(later.soft, earlier.soft):
-            return None  # a cumulative count that grew: an update, not a conflict
+            return _implausible_growth(
+                later_claim, later, earlier, abs((when_a - when_b).days), spec.max_monthly_growth
+            )
+        if later_claim.hedge in LOWER_BOUNDS and not hard:
+            return None  # "more than 600" after "2,000" restates less; it does not lower the count
         if spec.cumulative and not stock:
             severity = "high" if hard else "medium"
             if not dated:
@@ -172,14 +195,37 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
     )
 
 
+def _implausible_growth(
+    later: Claim, later_r: Reading, earlier_r: Reading, days: int, max_monthly_growth: float | None
+) -> Verdict | None:
+    """A cumulative count that grew faster than its metric can: a steady flow does not double in a quarter.
+
+    Only for metrics that name their pace (``max_monthly_growth``); counts that
+    grow in jumps (a deployment of 10,000 at once) have none.
+    """
+    top = earlier_r.hard[1]
+    if max_monthly_growth is None or top is None or top <= 0:
+        return None
+    allowed = top * (1 + max_monthly_growth) ** (days / 30.44)
+    if later_r.hard[0] <= allowed:
+        return None
+    return Verdict(
+        "medium",
+        "implausible_growth",
+        f"{later.metric} grows at most {max_monthly_growth:.0%} a month, yet {later.surface!r} is "
+        f"{later_r.hard[0] / top:.1f}x the earlier figure {days} days later.",
+    )
+
+
 def _part_whole(child: SourcedClaim, parent: SourcedClaim, topic: TopicConfig) -> Verdict | None:
     """Only within one source's own figures: across sources, a "whole" is often a part itself
     (a first group of 1,500, a further 3,000), so a bigger part proves nothing."""
-    if not child.claim.attributed_to or child.claim.attributed_to != parent.claim.attributed_to:
+    family = family_of(child)
+    if not is_named(family) or family != family_of(parent):
         return None
     if scope_of(parent.claim) != "total" or scope_of(child.claim) == "increment":
         return None  # more killed than are at the front *now* is no contradiction
-    rc, rp = _reading(child.claim, topic), _reading(parent.claim, topic)
+    rc, rp = reading(child.claim, topic), reading(parent.claim, topic)
     if "vague" in (child.claim.hedge, parent.claim.hedge) or parent.claim.hedge in _CEILINGS:
         return None
     if not _above(rc.hard, rp.hard):
@@ -228,47 +274,15 @@ def compare(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Verdict
     return None
 
 
-def _order(s: SourcedClaim) -> tuple[str, str, int]:
-    return (s.published_at.isoformat() if s.published_at else "", s.claim.article_id, s.claim.char_start)
-
-
 def find_contradictions(
     new: Sequence[SourcedClaim], stored: Sequence[SourcedClaim], topic: TopicConfig
 ) -> list[Contradiction]:
-    """Contradictions the new claims raise against stored claims and against each other.
+    """The pairs of figures, at low severity or above, that the new claims bring into incidents.
 
-    New claims are taken in publication order, each compared with everything
-    before it.  Of several re-reports of one figure, the pair is linked to the
-    one in the same article, else the most recent.
+    Stored claims are replayed through the engine first (``pipeline.incidents``), so the new ones
+    meet the same state and open incidents the detect task would give them.
     """
-    seen: list[SourcedClaim] = list(stored)
-    chosen: dict[str, tuple[tuple[int, str], Contradiction]] = {}
-    for item in sorted(new, key=_order):
-        for other in seen:
-            verdict = compare(item, other, topic)
-            if verdict is None:
-                continue
-            cid = contradiction_id(topic.name, item.claim, other.claim)
-            preference = (
-                0 if other.claim.article_id == item.claim.article_id else 1,
-                "" if other.published_at is None else _invert(other.published_at.isoformat()),
-            )
-            found = Contradiction(
-                contradiction_id=cid,
-                claim_id=item.claim.claim_id,
-                other_claim_id=other.claim.claim_id,
-                topic=topic.name,
-                metric=item.claim.metric,
-                severity=verdict.severity,  # type: ignore[arg-type]
-                rule=verdict.rule,
-                reason=verdict.reason,
-            )
-            if cid not in chosen or preference < chosen[cid][0]:
-                chosen[cid] = (preference, found)
-        seen.append(item)
-    return [c for _, c in sorted(chosen.values(), key=lambda v: v[1].contradiction_id)]
+    from pipeline.incidents import find_incidents
 
-
-def _invert(text: str) -> str:
-    """Sort key that puts later ISO timestamps first."""
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+    detection, _ = find_incidents(new, stored, topic)
+    return [c for c in detection.contradictions if c.severity != "note"]

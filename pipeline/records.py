@@ -9,10 +9,11 @@ that cross an Airflow task boundary are serialised with ``to_json`` /
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar, get_args, get_type_hints
+from typing import Any, Literal, TypeVar, cast, get_args, get_type_hints
 
 Hedge = Literal["exact", "about", "more_than", "at_least", "nearly", "up_to", "at_most", "between", "vague", "ratio"]
 HEDGES: tuple[str, ...] = get_args(Hedge)
@@ -112,6 +113,7 @@ class Claim:
     event: str | None = None
     scope: str = "total"
     metric_rule: str | None = None
+    source_family: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +139,7 @@ class Contradiction:
     severity: Severity
     rule: str
     reason: str
+    incident_id: str | None = None  # the incident this pair is evidence of; None for a note
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +176,14 @@ def _encode(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
 def from_json(cls: type[R], data: dict[str, Any]) -> R:
     """Rebuild a record serialised by ``to_json``."""
-    hints = get_type_hints(cls)
+    hints = _hints(cast(Any, cls))
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         kwargs[f.name] = _decode(hints[f.name], data.get(f.name))

@@ -39,11 +39,16 @@ from pipeline.records import (
     Claim,
     Contradiction,
     SourcedClaim,
+    from_json,
     stable_id,
+    to_json,
 )
 
 if TYPE_CHECKING:
     import duckdb
+
+    from pipeline.histories import Figure
+    from pipeline.incidents import Incident
 
 DEFAULT_SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
@@ -596,6 +601,89 @@ def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[Sourc
     return pending, checked
 
 
+def pending_claims(con: duckdb.DuckDBPyConnection, topic: str) -> list[SourcedClaim]:
+    """Claims of a topic not yet checked (metric 'other' left out), oldest first."""
+    rows = con.execute(
+        f"SELECT {_CLAIM_COLUMNS} FROM claims c JOIN articles a USING (article_id)"
+        " WHERE c.topic = ? AND c.checked_at IS NULL AND c.metric <> 'other'"
+        " ORDER BY a.published_at NULLS FIRST, c.article_id, c.char_start",
+        [topic],
+    ).fetchall()
+    return [_sourced(r) for r in rows]
+
+
+def has_histories(con: duckdb.DuckDBPyConnection, topic: str) -> bool:
+    """Whether the topic's figure histories are there, or nothing was checked yet that would be in them.
+
+    False on a database whose claims were checked before figure histories existed.
+    """
+    row = con.execute("SELECT EXISTS (SELECT 1 FROM figure_history WHERE topic = ?)", [topic]).fetchone()
+    if row and row[0]:
+        return True
+    row = con.execute(
+        "SELECT EXISTS (SELECT 1 FROM claims WHERE topic = ? AND checked_at IS NOT NULL AND metric <> 'other')",
+        [topic],
+    ).fetchone()
+    return not (row and row[0])
+
+
+def detection_state(
+    con: duckdb.DuckDBPyConnection, topic: str, metrics: Sequence[str]
+) -> tuple[list[Figure], list[Incident]]:
+    """The figure histories of the given metrics and their incidents not resolved.
+
+    All a check reads: its cost follows the state of the metrics it touches,
+    not the number of claims stored.
+    """
+    from pipeline.histories import Figure, FigureKey
+    from pipeline.incidents import Incident
+
+    if not metrics:
+        return [], []
+    rows = con.execute(
+        "SELECT figure_id, topic, family, metric, role, modality, scope, stated_low, stated_high, kind, vague_base,"
+        " first_mention, first_seen, last_mention, last_seen, mentions, seq FROM figure_history"
+        " WHERE topic = ? AND list_contains(?, metric) ORDER BY seq",
+        [topic, list(metrics)],
+    ).fetchall()
+    figures = [
+        Figure(
+            figure_id=r[0],
+            topic=r[1],
+            family=r[2],
+            key=FigureKey(r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]),
+            scope=r[6],
+            first=from_json(SourcedClaim, json.loads(r[11])),
+            first_seen=r[12],
+            last=from_json(SourcedClaim, json.loads(r[13])),
+            last_seen=r[14],
+            mentions=r[15],
+            seq=r[16],
+        )
+        for r in rows
+    ]
+    rows = con.execute(
+        "SELECT incident_id, topic, metric, severity, status, opened_on, last_evidence_on, alerted_severity, edges"
+        " FROM incidents WHERE topic = ? AND list_contains(?, metric) AND status <> 'resolved'",
+        [topic, list(metrics)],
+    ).fetchall()
+    incidents = [
+        Incident(
+            incident_id=r[0],
+            topic=r[1],
+            metric=r[2],
+            severity=r[3],
+            status=r[4],
+            opened_on=r[5],
+            last_evidence_on=r[6],
+            alerted_severity=r[7],
+            edges={(a, b) for a, b in json.loads(r[8])},
+        )  # fmt: skip
+        for r in rows
+    ]
+    return figures, incidents
+
+
 def record_check(
     con: duckdb.DuckDBPyConnection,
     topic: str,
@@ -603,51 +691,73 @@ def record_check(
     contradictions: Sequence[Contradiction],
     alerts: Sequence[Alert],
     run_id: str,
+    *,
+    figures: Sequence[Figure] = (),
+    incidents: Sequence[Incident] = (),
 ) -> tuple[int, int]:
-    """Store contradictions, queue their alerts and mark claims checked, in one transaction.
+    """Store figures, incidents and their evidence, queue alerts and mark claims checked, in one transaction.
 
-    Returns (new contradictions, new alerts); a pair or alert already stored is
-    left alone, so repeating a check queues nothing twice.
+    Returns (new contradictions, new alerts); evidence or an alert already
+    stored is left alone, so repeating a check queues nothing twice.  The
+    outbox rows commit with the incidents they page for, or not at all.
     """
     now = _now()
     con.execute("BEGIN TRANSACTION")
     try:
         before_x = _count(con, "contradictions")
         before_a = _count(con, "alerts")
-        for x in contradictions:
-            con.execute(
-                "INSERT INTO contradictions VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+        _insert_many(
+            con,
+            "INSERT INTO figure_history VALUES {rows} ON CONFLICT (figure_id) DO UPDATE SET"
+            " first_seen = excluded.first_seen, last_seen = excluded.last_seen, mentions = excluded.mentions,"
+            " first_mention = excluded.first_mention, last_mention = excluded.last_mention,"
+            " updated_at = excluded.updated_at",
+            [
                 [
-                    x.contradiction_id,
-                    x.claim_id,
-                    x.other_claim_id,
-                    x.topic,
-                    x.metric,
-                    x.severity,
-                    x.rule,
-                    x.reason,
-                    now,
-                    run_id,
-                ],
-            )
-        for al in alerts:
-            con.execute(
-                "INSERT INTO alerts (alert_id, contradiction_id, topic, metric, severity, route_url, payload,"
-                " status, attempts, created_at) VALUES (?,?,?,?,?,?,?,'pending',0,?) ON CONFLICT DO NOTHING",
+                    f.figure_id, f.topic, f.key.metric, f.family, f.node_id, f.key.role, f.key.modality,
+                    f.key.scope, f.key.low, f.key.high, f.key.kind, f.key.vague_base, f.first_seen, f.last_seen,
+                    f.mentions, f.seq, json.dumps(to_json(f.first)), json.dumps(to_json(f.last)), now,
+                ]
+                for f in {f.figure_id: f for f in figures}.values()
+            ],
+        )  # fmt: skip
+        _insert_many(
+            con,
+            "INSERT INTO incidents VALUES {rows} ON CONFLICT (incident_id) DO UPDATE SET"
+            " severity = excluded.severity, alerted_severity = excluded.alerted_severity,"
+            " last_evidence_on = excluded.last_evidence_on, edges = excluded.edges, updated_at = excluded.updated_at",
+            [
                 [
-                    al.alert_id,
-                    al.contradiction_id,
-                    al.topic,
-                    al.metric,
-                    al.severity,
-                    al.route_url,
-                    json.dumps(al.payload, sort_keys=True),
-                    now,
-                ],
-            )
+                    i.incident_id, i.topic, i.metric, i.severity, i.alerted_severity, i.status, i.opened_on,
+                    i.last_evidence_on, json.dumps(sorted(i.edges)), now, now,
+                ]
+                for i in {i.incident_id: i for i in incidents}.values()
+            ],
+        )  # fmt: skip
+        _insert_many(
+            con,
+            "INSERT INTO contradictions (contradiction_id, claim_id, other_claim_id, topic, metric, severity,"
+            " rule, reason, detected_at, run_id, incident_id) VALUES {rows} ON CONFLICT DO NOTHING",
+            [
+                [x.contradiction_id, x.claim_id, x.other_claim_id, x.topic, x.metric, x.severity, x.rule,
+                 x.reason, now, run_id, x.incident_id]
+                for x in {x.contradiction_id: x for x in reversed(contradictions)}.values()
+            ],
+        )  # fmt: skip
+        _insert_many(
+            con,
+            "INSERT INTO alerts (alert_id, contradiction_id, topic, metric, severity, route_url, payload,"
+            " status, attempts, last_error, created_at, delivered_at, incident_id)"
+            " VALUES {rows} ON CONFLICT DO NOTHING",
+            [
+                [al.alert_id, al.contradiction_id, al.topic, al.metric, al.severity, al.route_url,
+                 json.dumps(al.payload, sort_keys=True), "pending", 0, None, now, None, al.payload.get("incident_id")]
+                for al in {al.alert_id: al for al in alerts}.values()
+            ],
+        )  # fmt: skip
         if checked_claim_ids:
             con.execute(
-                "UPDATE claims SET checked_at = ? WHERE topic = ? AND list_contains(?, claim_id)",
+                "UPDATE claims SET checked_at = ? WHERE topic = ? AND claim_id IN (SELECT unnest(?::VARCHAR[]))",
                 [now, topic, list(checked_claim_ids)],
             )
         new_x = _count(con, "contradictions") - before_x
@@ -657,6 +767,17 @@ def record_check(
         con.execute("ROLLBACK")
         raise
     return new_x, new_a
+
+
+def _insert_many(con: duckdb.DuckDBPyConnection, sql: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+    """One parameterised multi-row INSERT per chunk: a statement per row costs milliseconds each in DuckDB.
+
+    ``sql`` holds ``{rows}`` where the VALUES tuples go; keys must be unique within ``rows``.
+    """
+    for at in range(0, len(rows), chunk):
+        part = rows[at : at + chunk]
+        one = "(" + ",".join("?" * len(part[0])) + ")"
+        con.execute(sql.format(rows=",".join([one] * len(part))), [v for row in part for v in row])
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -488,29 +488,42 @@ def retry_policy(spec: FetchSpec) -> RetryPolicy:
 
 
 def detect(job: Job) -> dict[str, int]:
-    """Compare claims not yet checked with the stored ones; queue an alert per contradiction and route."""
+    """Check claims not yet checked against their metrics' state; record incidents and queue their alerts."""
     from pipeline import store
-    from pipeline.alerts import build_alert, routes_for
-    from pipeline.contradictions import find_contradictions
 
     topic = job.topic()
     with store.open_store(job.db) as con:
-        pending, checked = store.topic_claims(con, topic.name)
-        found = find_contradictions(pending, checked, topic)
-        by_id = {s.claim.claim_id: s for s in pending + checked}
-        alerts = [
-            build_alert(x, by_id[x.claim_id], by_id[x.other_claim_id], route)
-            for x in found
-            for route in routes_for(x.severity, topic.alerts)
-        ]
-        new_x, new_a = store.record_check(
-            con, topic.name, [s.claim.claim_id for s in pending], found, alerts, job.run_id
-        )
+        result = check_topic(con, topic, job.run_id)
     store.publish_snapshot(job.db)
     log.info(
-        "topic %s: %d claims checked, %d new contradictions, %d alerts queued", topic.name, len(pending), new_x, new_a
+        "topic %s: %d claims checked, %d incidents touched, %d new contradictions, %d alerts queued",
+        topic.name, result["checked"], result["incidents"], result["contradictions"], result["alerts_queued"],
+    )  # fmt: skip
+    return result
+
+
+def check_topic(con: Any, topic: TopicConfig, run_id: str) -> dict[str, int]:
+    """The check itself, on an open connection: read pending claims and the state they touch, record the outcome."""
+    from pipeline import store
+    from pipeline.incidents import check_pending
+
+    pending = store.pending_claims(con, topic.name)
+    # A database checked before figure histories existed: rebuild them once from what was checked.
+    backlog = [] if store.has_histories(con, topic.name) else store.topic_claims(con, topic.name)[1]
+    found, alerts = check_pending(
+        topic, pending, backlog, lambda metrics: store.detection_state(con, topic.name, metrics)
     )
-    return {"checked": len(pending), "contradictions": new_x, "alerts_queued": new_a}
+    new_x, new_a = store.record_check(
+        con,
+        topic.name,
+        [s.claim.claim_id for s in pending],
+        found.contradictions,
+        alerts,
+        run_id,
+        figures=list(found.figures.values()),
+        incidents=list(found.incidents.values()),
+    )
+    return {"checked": len(pending), "incidents": len(found.incidents), "contradictions": new_x, "alerts_queued": new_a}
 
 
 def deliver(job: Job) -> dict[str, int]:

@@ -29,7 +29,7 @@ ORDER BY topic, metric, published_at NULLS LAST, source;
 -- Where sources disagree: each contradiction with both figures side by side.
 CREATE OR REPLACE VIEW disagreements AS
 SELECT
-    x.contradiction_id, x.topic, x.metric, x.severity, x.rule, x.reason, x.detected_at,
+    x.contradiction_id, x.topic, x.metric, x.severity, x.rule, x.reason, x.detected_at, x.incident_id,
     n.surface AS new_surface, n.hedge AS new_hedge,
     coalesce(n.attributed_to, 'unattributed') AS new_source, n.outlet AS new_outlet,
     n.published_at AS new_published_at, n.url AS new_url, n.sentence AS new_sentence,
@@ -60,3 +60,13 @@ SELECT alert_id, topic, metric, severity, route_url, status, attempts,
        last_error, created_at, delivered_at, contradiction_id
 FROM alerts
 ORDER BY created_at DESC;
+
+-- Incidents: conflicting figures of one metric, what they paged and how much evidence each holds.
+CREATE OR REPLACE VIEW incident_log AS
+SELECT i.incident_id, i.topic, i.metric, i.severity, i.status, i.alerted_severity,
+       i.opened_on, i.last_evidence_on, count(x.contradiction_id) AS evidence,
+       count(DISTINCT x.claim_id) AS claims, i.updated_at
+FROM incidents i
+LEFT JOIN contradictions x USING (incident_id)
+GROUP BY ALL
+ORDER BY i.last_evidence_on DESC, i.incident_id;

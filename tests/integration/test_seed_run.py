@@ -66,7 +66,7 @@ def test_seed_articles_through_claimwatch_run(tmp_path: Path, seeds_dir: Path, e
         by_figure = {(low, hedge): cid for low, hedge, cid in deployed}
         assert (14000, "about") in by_figure, deployed
         assert (12000, "up_to") in by_figure, deployed
-        about_14k = {cid for (low, hedge), cid in by_figure.items() if (low, hedge) == (14000, "about")}
+        about_14k = {cid for low, hedge, cid in deployed if (low, hedge) == (14000, "about")}  # any mention
         pairs = _rows(db, "SELECT claim_id, other_claim_id, severity, reason FROM contradictions")
         linked = [p for p in pairs if by_figure[(12000, "up_to")] in p[:2] and (set(p[:2]) & about_14k)]
         assert linked, pairs

@@ -1,0 +1,192 @@
+"""The contradiction engine: figure histories, state comparison, incidents and their alerts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline import store, tasks
+from pipeline.config import AlertRoute, TopicConfig
+from pipeline.incidents import Engine, incident_alerts
+from pipeline.records import SourcedClaim
+from tests.unit.factories import make_article, make_claim
+
+KILLED: dict[str, Any] = {"metric": "troops_killed", "role": "unspecified", "sentence": "They were killed."}
+
+
+def _said(n: int, when: date, family: str, number: float, hedge: str = "about", **claim: Any) -> SourcedClaim:
+    """Claim ``n``: ``family`` puts troops killed at ``number`` in an article published on ``when``."""
+    published = datetime(when.year, when.month, when.day, tzinfo=UTC)
+    article = make_article(n, published_at=published)
+    outlet = claim.pop("outlet", f"Outlet {n}")
+    fields = {**KILLED, "stated_low": number, "stated_high": number, "hedge": hedge, "surface": f"{number:,.0f}"}
+    fields |= {"source_family": family, "attributed_to": family, **claim}
+    c = make_claim(article, start=fields.pop("start", 0), **fields)
+    return SourcedClaim(c, article.url, outlet, published)
+
+
+def _raised(engine: Engine, *claims: SourcedClaim) -> list[str]:
+    return [f"{e.contradiction.severity} {e.contradiction.rule}" for e in engine.process(claims).evidence]
+
+
+def test_a_stale_repeat_is_a_note_and_opens_no_incident(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    assert _raised(engine, _said(1, date(2025, 4, 30), "kr_nis", 600), _said(2, date(2025, 9, 2), "kr_nis", 2000)) == []
+    # Months later an outlet repeats the agency's superseded figure: not a new, lower count.
+    assert _raised(engine, _said(3, date(2025, 11, 4), "kr_nis", 600, hedge="exact")) == ["note stale_repeat"]
+    assert engine.incidents == {}
+
+
+def test_a_source_lowering_its_own_cumulative_count_is_high(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    engine.process([_said(1, date(2025, 1, 14), "kr_nis", 300)])
+    assert _raised(engine, _said(2, date(2025, 9, 2), "kr_nis", 200, hedge="exact")) == ["high own_regression"]
+    # Rounding-level: 'about 4,000' after '4,100' from the same source is still a regression, but low.
+    wounded = {"metric": "troops_wounded"}
+    engine.process([_said(3, date(2025, 4, 30), "kr_nis", 4100, hedge="exact", **wounded)])
+    assert _raised(engine, _said(4, date(2025, 10, 24), "kr_nis", 4000, **wounded)) == ["low own_regression"]
+    # A lower bound restates less: 'more than 3,000' after 4,000 lowers nothing.
+    assert _raised(engine, _said(5, date(2025, 10, 25), "kr_nis", 3000, hedge="more_than", **wounded)) == []
+
+
+def test_a_figure_siding_with_the_newer_state_joins_the_dispute_or_raises_nothing(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    routes = [AlertRoute(url="file:a.jsonl", min_severity="low")]
+    engine.process([_said(1, date(2025, 1, 22), "ua_president", 4000, hedge="exact")])
+    opened = engine.process([_said(2, date(2025, 4, 30), "kr_nis", 600)])  # against the 4,000: one incident
+    (incident,) = opened.incidents.values()
+    incident_alerts(opened, routes)
+    # A third source agreeing with the newer 600 is one more voice in that dispute, months later:
+    # evidence for the same incident, no new incident and no new page.
+    joined = engine.process([_said(3, date(2025, 8, 22), "us_gov", 600)])
+    assert set(joined.incidents) == {incident.incident_id} and len(engine.incidents) == 1
+    assert incident_alerts(joined, routes) == []
+    # Once the dispute is resolved, agreeing with the newer figure raises nothing at all.
+    incident.status = "resolved"
+    assert _raised(engine, _said(4, date(2025, 9, 1), "ru_gov", 600)) == []
+    assert len(engine.incidents) == 1
+
+
+def test_relays_join_the_open_incident_and_page_only_when_severity_rises(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    routes = [AlertRoute(url="file:a.jsonl", min_severity="low")]
+    first = engine.process(
+        [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)]
+    )
+    (incident,) = first.incidents.values()
+    alerts = incident_alerts(first, routes)
+    assert len(alerts) == 1 and alerts[0].payload["incident_id"] == incident.incident_id
+    # Ten outlets relaying the 1,000: evidence for the same incident, no new incident, no new page.
+    relays = [_said(10 + i, date(2025, 1, 23), "media", 1000, outlet=f"Relay {i}") for i in range(10)]
+    again = engine.process(relays)
+    assert set(again.incidents) == {incident.incident_id} and len(again.evidence) == 10
+    assert incident_alerts(again, routes) == []
+    # The first source then lowers its own count: the incident's severity rises and it pages again.
+    assert incident.severity != "high"
+    worse = engine.process([_said(30, date(2025, 1, 24), "kr_nis", 100, hedge="exact")])
+    assert set(worse.incidents) == {incident.incident_id} and incident.severity == "high"
+    (page,) = incident_alerts(worse, routes)
+    assert page.alert_id != alerts[0].alert_id and page.severity == "high"
+
+
+def test_a_copy_is_not_an_independent_source(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    engine.process([_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)])
+    # A copy of the 1,000 published under another source's name repeats it: no new figure, no new conflict.
+    copy = _said(3, date(2025, 1, 23), "us_gov", 1000)
+    copy = replace(copy, copy_of="some-claim")
+    found = engine.process([copy])
+    assert [e.other.claim.stated_low for e in found.evidence] == [300]
+    assert len(engine.incidents) == 1 and all(f.family != "us_gov" for f in found.figures.values())
+
+
+def test_a_casualty_count_above_the_troops_sent_is_high(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    deployed = {"metric": "troops_deployed", "role": "unspecified", "sentence": "They were sent."}
+    engine.process([_said(1, date(2025, 1, 10), "ua_intel", 12000, **deployed)])
+    casualties = {"metric": "troops_casualties", "sentence": "Their losses are 20,000."}
+    assert _raised(engine, _said(2, date(2025, 1, 12), "ua_intel", 20000, hedge="exact", **casualties)) == [
+        "high part_exceeds_whole"
+    ]
+
+
+def _load(db: Path, claims: list[SourcedClaim], run_id: str) -> None:
+    articles = {
+        s.claim.article_id: make_article(0, article_id=s.claim.article_id, url=s.url, canonical_url=s.url,
+                                         published_at=s.published_at, outlet=s.outlet, text=f"Text of {s.url}. " * 5)
+        for s in claims
+    }  # fmt: skip
+    with store.open_store(db) as con:
+        store.load_batch(con, store.Batch("kursk", list(articles.values()), [s.claim for s in claims]), run_id)
+
+
+def test_detect_is_incremental_and_rerunning_it_adds_nothing(tmp_path: Path, kursk_topic_file: Path) -> None:
+    db = tmp_path / "cw.duckdb"
+    job = tasks.Job(str(kursk_topic_file), str(db), str(tmp_path), "run-1")
+    _load(db, [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)], "l1")
+    first = tasks.detect(job)
+    assert first["checked"] == 2 and first["incidents"] == 1 and first["alerts_queued"] >= 1
+    with store.open_store(db) as con:
+        counts = store.table_counts(con)
+        histories = con.execute("SELECT count(*) FROM figure_history").fetchone()
+    assert histories == (2,)
+    # The same claims again (a retry, or the check state reset): nothing new is stored or queued.
+    assert tasks.detect(job) == {"checked": 0, "incidents": 0, "contradictions": 0, "alerts_queued": 0}
+    with store.open_store(db) as con:
+        con.execute("UPDATE claims SET checked_at = NULL")
+        con.execute("DELETE FROM figure_history")
+    again = tasks.detect(job)
+    assert (again["contradictions"], again["alerts_queued"]) == (0, 0)
+    # A relay in a later run joins the stored incident from the stored state: evidence, no page.
+    _load(db, [_said(3, date(2025, 1, 25), "media", 1000, outlet="Relay", attributed_to=None)], "l2")
+    later = tasks.detect(job)
+    assert (later["checked"], later["incidents"], later["contradictions"], later["alerts_queued"]) == (1, 1, 1, 0)
+    with store.open_store(db) as con:
+        assert store.table_counts(con)["alerts"] == counts["alerts"]
+        row = con.execute("SELECT count(*), count(DISTINCT incident_id) FROM contradictions").fetchone()
+        payloads = [json.loads(r[0]) for r in con.execute("SELECT payload FROM alerts").fetchall()]
+    assert row == (counts["contradictions"] + 1, 1)
+    assert {p["incident_id"] for p in payloads} == {p["incident_id"] for p in payloads[:1]}
+
+
+def test_detection_reads_only_the_metrics_it_touches(tmp_path: Path, kursk_topic_file: Path) -> None:
+    db = tmp_path / "cw.duckdb"
+    job = tasks.Job(str(kursk_topic_file), str(db), str(tmp_path), "run-1")
+    shells = {"metric": "artillery_shells_supplied", "sentence": "Shells were sent."}
+    _load(db, [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 15), "ua_intel", 4e6, **shells)], "l")
+    tasks.detect(job)
+    with store.open_store(db) as con:
+        figures, _ = store.detection_state(con, "kursk", ["artillery_shells_supplied"])
+    assert [f.key.metric for f in figures] == ["artillery_shells_supplied"]
+
+
+def test_a_late_article_meets_the_figures_given_after_the_moment_it_describes(kursk_topic: TopicConfig) -> None:
+    engine = Engine(kursk_topic)
+    engine.process([_said(1, date(2025, 12, 11), "ua_intel", 6000, hedge="more_than")])
+    # Published later, but describing the end of November: 2,000 is far below a count given days after.
+    late = _said(2, date(2026, 1, 20), "kr_nis", 2000, period_end=date(2025, 11, 30))
+    assert [r.split()[1] for r in _raised(engine, late)] == ["hard_conflict"]
+    # An older mention of a known figure re-dates it, and the family's history stays in time order.
+    older = _said(3, date(2025, 10, 1), "ua_intel", 6000, hedge="more_than")
+    engine.process([older])
+    history = engine.histories["troops_killed"]
+    assert [f.first_seen for f in history.by_family["ua_intel"]] == [date(2025, 10, 1)]
+
+
+def test_a_database_checked_before_histories_rebuilds_them_once_raising_nothing(
+    tmp_path: Path, kursk_topic_file: Path
+) -> None:
+    db = tmp_path / "cw.duckdb"
+    _load(db, [_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)], "l1")
+    with store.open_store(db) as con:
+        assert store.has_histories(con, "kursk")  # nothing checked yet: nothing to rebuild
+        con.execute("UPDATE claims SET checked_at = now()")  # checked by an engine without histories
+        assert not store.has_histories(con, "kursk")
+    result = tasks.detect(tasks.Job(str(kursk_topic_file), str(db), str(tmp_path), "run-1"))
+    assert result == {"checked": 0, "incidents": 0, "contradictions": 0, "alerts_queued": 0}
+    with store.open_store(db) as con:
+        assert store.has_histories(con, "kursk")
+        assert con.execute("SELECT count(*) FROM figure_history").fetchone() == (2,)
