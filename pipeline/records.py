@@ -22,6 +22,8 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)  # ordered, weakest first
 
 Modality = Literal["actual", "planned"]
 Role = Literal["combat", "engineering", "security", "unspecified"]
+# How much of ``published_at`` the page or feed gave: a month-only date is stored as the 1st.
+DatePrecision = Literal["day", "month", "year", "none"]
 
 OTHER_METRIC = "other"
 
@@ -73,6 +75,7 @@ class Article:
     language: str | None
     text: str
     content_hash: str
+    published_precision: DatePrecision | None = None  # None: not recorded ("day" if published_at, else "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class Claim:
     modality: Modality
     role: Role
     extractor_version: str
+    source_family: str | None = None  # the topic's family of the originating source (None: no family matched)
 
 
 @dataclass(frozen=True, slots=True)

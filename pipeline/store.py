@@ -178,7 +178,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
         claims = [c for c in batch.claims if c.article_id in kept_ids]
         for a in kept:
             con.execute(
-                "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                f"INSERT INTO articles ({_ARTICLE_INSERT}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
                 [
                     a.article_id,
                     a.url,
@@ -192,6 +192,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
                     a.content_hash,
                     run_id,
                     now,
+                    a.published_precision or ("day" if a.published_at else "none"),
                 ],
             )
             _mark_seen(con, batch.topic, a.url, "stored", a.article_id, now, run_id)
@@ -199,7 +200,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
             _mark_seen(con, batch.topic, a.url, "duplicate", a.article_id, now, run_id)
         for c in claims:
             con.execute(
-                "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
+                f"INSERT INTO claims ({_CLAIM_INSERT}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT DO NOTHING",
                 _claim_row(c, run_id, now),
             )
@@ -224,12 +225,25 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Batch, run_id: str) -> Loa
     return LoadResult(len(kept), len(claims), len(dropped), len(batch.skipped))
 
 
+# Inserts name their columns: later migrations add columns at the end of a table.
+_ARTICLE_INSERT = (
+    "article_id, url, canonical_url, title, outlet, published_at, fetched_at, language, text, content_hash,"
+    " run_id, loaded_at, published_precision"
+)
+_CLAIM_INSERT = (
+    "claim_id, article_id, topic, metric, stated_low, stated_high, value_low, value_high, hedge, surface,"
+    " sentence, char_start, char_end, attributed_to, relayed_by, refers_to, period_start, period_end,"
+    " unverified, modality, role, extractor_version, run_id, loaded_at, source_family"
+)
+
+
 def _claim_row(c: Claim, run_id: str, now: datetime) -> list[Any]:
     """Column values of one ``claims`` row (``checked_at`` is set later, by ``record_check``)."""
     return [
         c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low, c.value_high,
         c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to, c.relayed_by, c.refers_to,
         c.period_start, c.period_end, c.unverified, c.modality, c.role, c.extractor_version, run_id, now,
+        c.source_family,
     ]  # fmt: skip
 
 
@@ -254,12 +268,12 @@ _CLAIM_COLUMNS = (
     "c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low,"
     " c.value_high, c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to,"
     " c.relayed_by, c.refers_to, c.period_start, c.period_end, c.unverified, c.modality, c.role,"
-    " c.extractor_version, a.url, a.outlet, a.published_at"
+    " c.extractor_version, a.url, a.outlet, a.published_at, c.source_family"
 )
 
 
 def _sourced(row: tuple[Any, ...]) -> SourcedClaim:
-    claim = Claim(*row[:22])
+    claim = Claim(*row[:22], source_family=row[25])
     return SourcedClaim(claim=claim, url=row[22], outlet=row[23], published_at=row[24])
 
 
@@ -372,7 +386,7 @@ def stored_articles(con: duckdb.DuckDBPyConnection, topic: str) -> list[Article]
     """Articles that produced claims for a topic (or were stored under it): the input of reprocessing."""
     rows = con.execute(
         "SELECT a.article_id, a.url, a.canonical_url, a.title, a.outlet, a.published_at,"
-        " a.fetched_at, a.language, a.text, a.content_hash FROM articles a"
+        " a.fetched_at, a.language, a.text, a.content_hash, a.published_precision FROM articles a"
         " WHERE a.article_id IN (SELECT article_id FROM seen_urls WHERE topic = ? AND outcome = 'stored')"
         " ORDER BY a.published_at NULLS FIRST, a.article_id",
         [topic],
@@ -399,7 +413,7 @@ def replace_claims(
             )
             for c in claims:
                 con.execute(
-                    "INSERT INTO claims VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)"
+                    f"INSERT INTO claims ({_CLAIM_INSERT}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                     " ON CONFLICT (claim_id) DO UPDATE SET stated_low = excluded.stated_low,"
                     " stated_high = excluded.stated_high, value_low = excluded.value_low,"
                     " value_high = excluded.value_high, hedge = excluded.hedge,"
@@ -408,7 +422,8 @@ def replace_claims(
                     " refers_to = excluded.refers_to, period_start = excluded.period_start,"
                     " period_end = excluded.period_end, unverified = excluded.unverified,"
                     " modality = excluded.modality, role = excluded.role,"
-                    " extractor_version = excluded.extractor_version, run_id = excluded.run_id",
+                    " extractor_version = excluded.extractor_version, run_id = excluded.run_id,"
+                    " source_family = excluded.source_family",
                     _claim_row(c, run_id, now),
                 )
         con.execute("COMMIT")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.claims.attribution import Discourse, attribute, headline_source, sources_in
+from pipeline.claims.families import SourceFamilies
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
 from pipeline.claims.metrics import Catalogue, assign_metric, complement_sibling, modality_for, role_for
@@ -125,7 +126,8 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     catalogue = catalogue or Catalogue.of(topic)
     sentences = sentences_of(article.text)
     anchor = article.published_at.date() if article.published_at else None
-    discourse = Discourse()
+    families = SourceFamilies.of(topic.sources)
+    discourse = Discourse(text=article.text, families=families)
     caveats: list[Caveat] = []
     found: list[_Found] = []
     speaker: str | None = None  # the speaker of a quotation still open
@@ -149,12 +151,15 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
         metrics = _metrics(sentence.text, figures, catalogue)
         contexts = _contexts(sentence.text, figures, metrics, topic, anchor)
         named: list[str] = []
+        sentence_attribution = None  # a later clause ("...; more than 600 of them died") keeps the first's source
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
+            inherited = sentence_attribution
             for figure, metric, context in zip(figures, metrics, contexts, strict=True):
                 if not clause_start <= figure.number_start < clause_end or (figure.weak and metric == OTHER_METRIC):
                     continue
-                attribution = attribute(clause, figure.number_start - clause_start, discourse)
+                attribution = attribute(clause, figure.number_start - clause_start, discourse) or inherited
+                sentence_attribution = attribution or sentence_attribution
                 source = attribution.source if attribution else speaker
                 if source is None and sentence.headline:
                     source = headline_source(sentence.text)
@@ -176,7 +181,7 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
             pending_headline = []
         if _open_quote(sentence.text):
             speaker = None if speaker else (named[-1] if named else (found[-1].source if found else None))
-    return [_claim(article, topic, f, caveats, catalogue, anchor) for f in found]
+    return [_claim(article, topic, f, caveats, catalogue, anchor, families) for f in found]
 
 
 def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue) -> list[str]:
@@ -223,6 +228,7 @@ def _claim(
     caveats: list[Caveat],
     catalogue: Catalogue,
     anchor: object,
+    families: SourceFamilies,
 ) -> Claim:
     sentence, figure, metric = found.sentence, found.figure, found.metric
     spec = topic.metrics.get(metric)
@@ -257,4 +263,5 @@ def _claim(
         modality=found.context.modality,  # type: ignore[arg-type]
         role=found.context.role,  # type: ignore[arg-type]
         extractor_version=EXTRACTOR_VERSION,
+        source_family=families.family(found.source),
     )

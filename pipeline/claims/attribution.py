@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from pipeline.claims.families import SourceFamilies
+
 _SPEECH_VERBS = (
     r"said|says|say|told|tells|tell|estimated|estimates|estimate|reported|reports|report|claimed|claims|"
     r"claim|confirmed|confirms|confirm|announced|announces|stated|states|added|adds|believes|believe|"
     r"cited|cites|citing|alleging|alleged|alleges|wrote|writes|noted|notes|warned|warns|acknowledged|"
     r"revealed|reveals|disclosed|assessed|assesses|indicated|indicates|described|describes|describe|telling|"
     r"saying|adding|puts|put|informs|informed|declared|declares|specified|underlined|insists|insisted|argues|"
-    r"argued|maintains|maintained|asserts|asserted|expect|expects|stressed|emphasised|emphasized"
+    r"argued|maintains|maintained|asserts|asserted|expect|expects|stressed|emphasised|emphasized|counted|counts|"
+    r"tallied|recorded|admitted|admits|acknowledges"
 )
 _VERB = re.compile(rf"\b(?:{_SPEECH_VERBS})\b", re.IGNORECASE)
 _ACCORDING = re.compile(r"\baccording\s+to\s+|\bin\s+the\s+words\s+of\s+", re.IGNORECASE)
@@ -46,6 +49,8 @@ _NOUN_USE = re.compile(
     r"this|that|of)\s*$",
     re.IGNORECASE,
 )
+_AUXILIARY_BEFORE = re.compile(r"\b(?:had|has|have|was|were|is|are)\s+(?:earlier|already|also|since)\s*$", re.I)
+_MODAL_BEFORE = re.compile(r"\b(?:may|might|could|would|should|must)\s+(?:have\s+)?(?:\w+ly\s+)?$", re.I)
 _NOUN_OR_VERB = {"estimates", "estimate", "reports", "report", "claims", "claim", "notes", "states", "put", "puts"}
 _VERB_FOLLOWS = re.compile(
     r"^\s+(?:that|about|around|some|more|over|up|at|nearly|roughly|as|between|fewer|less|the|north|\d|[A-Z])"
@@ -104,17 +109,80 @@ _NON_PERSON = re.compile(
 )
 
 
+# A fronted adverbial before the subject: "In a report to parliament, the agency said".
+_FRONTED = re.compile(
+    r"^(?:in|at|after|before|during|following|speaking|briefing|back\s+in|on|since|from|as\s+of|by)\b"
+    r"[^,]{0,140},\s+(?=\S)",
+    re.IGNORECASE,
+)
+# What a speaker relies on: "X, citing Y,", "Citing Y, X", "X, briefed by Y,", "after a closed-door Y session".
+_CITED_PATTERNS = (
+    re.compile(r"^(?:citing|quoting)\s+(?P<y>[^,]+),\s+(?P<pre>.+)$", re.IGNORECASE),
+    re.compile(r"^(?P<pre>.+?)(?:,\s*|\s+)(?:citing|quoting|briefed\s+by)\s+(?P<y>[^,]+)(?P<post>,.*|\s*)$", re.I),
+    re.compile(
+        r"^(?P<pre>.*?)(?:,\s*)?(?:\bbriefing\s+\w+\s+)?\b(?:after|following|at|in)\s+(?:a|an|the)\s+"
+        r"(?:(?:closed-door|private|confidential|parliamentary|separate)\s+)*"
+        r"(?:(?:session|briefing|meeting|hearing)\s+(?:with|by|of|from)\s+(?P<y>[^,]+)"
+        r"|(?P<y2>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s+(?:session|briefing|meeting|hearing))"
+        r"(?P<post>.*)$"
+    ),
+)
+# A figure an anonymous estimate gives: "a force estimated at 11,000", "put at some 3,000".
+_ANONYMOUS_ESTIMATE = re.compile(
+    r"(?:,|\b(?:is|are|was|were|been|being))\s+(?:\w+ly\s+)?(?:estimated|put|reckoned|thought|believed)\s+"
+    r"(?:at|to\s+(?:number|total|be))\s+(?:[\w-]+\s+){0,2}$",
+    re.IGNORECASE,
+)
+# A body named in front of what it produced: "the NIS estimate", "the Pentagon's assessment".
+_COMPOUND = re.compile(
+    r"\b[Tt]he\s+(?P<x>[A-Z]{2,6}|(?:[A-Z][\w-]+\s+){0,3}[A-Z][\w-]+)\s+(?:confirmation|estimate|estimates|"
+    r"assessment|statement|report|figures?|count|tally|data|briefing|analysis|update)\b"
+)
+# The head of a descriptive anaphor: "the British paper", "the spy agency", "the Seoul-based daily".
+_DESCRIPTIVE = re.compile(
+    r"^(?:the\s+)?(?:[\w'’-]+\s+){0,2}(?P<head>paper|newspaper|daily|outlet|broadcaster|agency|publication|"
+    r"wire|service)$",
+    re.IGNORECASE,
+)
+_RELAY_HEADS = {"paper", "newspaper", "daily", "outlet", "broadcaster", "publication", "wire"}
+# "Around 600 of them", "most of those": a figure taken out of the previous one.
+_OF_THEM = re.compile(r"^[\w\s,.-]{0,24}?\bof\s+(?:them|those|these)\b", re.IGNORECASE)
+# A postposed speech verb ends its clause: "..., the ministry said (on Friday | in a statement)."
+_POSTPOSED_END = re.compile(
+    r"^\s*(?:(?:on|in|at|late|early|last|this|earlier|today|yesterday|during|after|before)\b[^,.;:]{0,120})?"
+    r"\s*(?:[,.;:!?)\]]|[\"”’]|$)|^\s*(?:told|citing|quoting)\b",
+    re.IGNORECASE,
+)
+_CITED_AFTER = re.compile(r"^[^,.;]{0,40}?,?\s*(?:citing|quoting)\s+(?P<y>[^,.;:]+)", re.IGNORECASE)
+
+
 @dataclass(frozen=True, slots=True)
 class Attribution:
     source: str
     relay: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    raw: str
+    relay: str | None = None
+    cited: str | None = None  # what the speaker relies on ("citing the NIS")
+
+
 @dataclass
 class Discourse:
-    """Sources named so far in one article, for resolving pronouns and anaphors."""
+    """Sources named so far in one article, for resolving pronouns, anaphors and acronyms.
+
+    ``text`` is the article (it spells out the acronyms it uses), ``families`` the topic's
+    source families (they say which sources are relays, and spell out acronyms the article
+    leaves unexplained).
+    """
 
     sources: list[str] = field(default_factory=list)
+    text: str = ""
+    families: SourceFamilies = field(default_factory=SourceFamilies)
+    last: Attribution | None = None  # the latest figure's attribution, for "600 of them"
+    _spelled: dict[str, str] | None = None
 
     def remember(self, source: str) -> None:
         self.sources.append(source)
@@ -136,16 +204,58 @@ class Discourse:
                 if re.search(rf"\b{re.escape(head)}", source, re.IGNORECASE):
                     return source
             if head in _MEDIA_HEADS:
-                return text.strip()  # "the newspaper" with no newspaper named before: keep the words, never guess
+                return self._relay() or text.strip()  # no outlet named before: keep the words, never guess
             bodies = [s for s in self.sources if _NON_PERSON.search(s) and not _TITLE.search(s)]
             return bodies[-1] if bodies else (self.sources[-1] if self.sources else None)
+        d = _DESCRIPTIVE.match(text.strip())
+        if d and d.group("head").islower():
+            if d.group("head").lower() in _RELAY_HEADS:
+                return self._relay()  # "the British paper": the outlet named last
+            head = d.group("head").lower()
+            return next((s for s in reversed(self.sources) if re.search(rf"\b{head}\b", s, re.IGNORECASE)), None)
         return None
+
+    def _relay(self) -> str | None:
+        return next((s for s in reversed(self.sources) if self.families.is_relay(s)), None)
+
+    def expand(self, source: str) -> str:
+        """An agency named by its letters ("the NIS") under the name the article or topic spells out."""
+        m = re.fullmatch(r"(?:[Tt]he\s+)?([A-Z][A-Z0-9]{1,9})", source.strip())
+        if not m:
+            return source
+        acronym = m.group(1)
+        if self._spelled is None:
+            self._spelled = _spelled_out(self.text)
+        in_text = self._spelled.get(acronym)
+        configured = self.families.expand(acronym)
+        if configured and (in_text is None or configured.endswith(in_text)):
+            return configured
+        return in_text or source
+
+
+def _spelled_out(text: str) -> dict[str, str]:
+    """Acronym -> the first capitalised name in the text whose initials spell it ("Joint Chiefs of Staff")."""
+    out: dict[str, str] = {}
+    for m in _CAPITALISED_RUN.finditer(text):
+        words = re.sub(r"^(?:The|A|An)\s+", "", m.group(0)).split()
+        possessive = max((i for i, w in enumerate(words) if w.endswith(("'s", "’s"))), default=-1)
+        for first in {0, possessive + 1}:
+            initials = "".join(w[0] for w in words[first:] if w not in ("of", "the", "and", "for"))
+            if len(initials) >= 2:
+                out.setdefault(initials.upper(), " ".join(words))
+    return out
+
+
+_CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:of|for|and)\s+(?:the\s+)?)?)+[A-Z][\w'’-]*")
 
 
 def _clean(subject: str) -> str | None:
     s = subject.strip().strip(",;:—-–\"'“”‘’ ")
     s = _DATELINE.sub("", s)
     s = _LEADING.sub("", s).strip()
+    s = _FRONTED.sub("", s).strip()
+    # "the officials' estimate", "Seoul's own count": the owner is the source
+    s = re.sub(r"(?:'s|’s|'|’)\s+(?:own\s+)?(?:estimates?|count|tally|figures?|assessment|data)$", "", s)
     who = re.search(r",\s+who\s*$", s)
     if not who:
         # "An official, who asked not to be named,", "A second post, viewed 450,000 times,"
@@ -170,6 +280,8 @@ def _clean(subject: str) -> str | None:
         return None  # quoted speech, not a speaker
     if not s or len(s.split()) > 14 or not re.search(r"[A-Za-z]", s):
         return None
+    if _VERB.match(s):
+        return None  # "says he": the speaker is before the verb
     if re.match(r"^[a-z]+ed\b", s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
         return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
@@ -216,69 +328,120 @@ def _according(clause: str) -> tuple[int, str] | None:
     return m.start(), ",".join(taken).split(".")[0]
 
 
-def _candidates(clause: str, position: int) -> list[tuple[str, str | None]]:
+def _cited(head: str) -> tuple[str, str] | None:
+    """(speaker, what the speaker relies on) when the words before a speech verb name both."""
+    for pattern in _CITED_PATTERNS:
+        m = pattern.match(head.strip())
+        if m:
+            groups = m.groupdict()
+            cited = groups.get("y") or groups.get("y2") or ""
+            speaker = (groups.get("pre") or "") + " " + (groups.get("post") or "")
+            if cited.strip() and speaker.strip(" ,"):
+                return speaker.strip(), cited.strip()
+    return None
+
+
+def _candidates(clause: str, position: int) -> list[_Candidate]:
     """Possible sources of a figure at ``position``: nearest before it first, then those after it."""
-    before: list[tuple[int, str, str | None]] = []
-    after: list[tuple[int, str, str | None]] = []
+    before: list[tuple[int, _Candidate]] = []
+    after: list[tuple[int, _Candidate]] = []
     accorded = _according(clause)
     if accorded:
-        (before if accorded[0] < position else after).append((accorded[0], accorded[1], None))
+        (before if accorded[0] < position else after).append((accorded[0], _Candidate(accorded[1])))
+    compound = _COMPOUND.search(clause, 0, position)
+    if compound and compound.end() <= position:
+        before.append((compound.start(), _Candidate(compound.group("x"))))  # "the NIS estimate had been 200"
     for verb in _VERB.finditer(clause):
         if (
-            _NOUN_USE.search(clause[: verb.start()])
+            (_NOUN_USE.search(clause[: verb.start()]) and not _AUXILIARY_BEFORE.search(clause[: verb.start()]))
             or _BE_BEFORE.search(clause[: verb.start()])
+            or _MODAL_BEFORE.search(clause[: verb.start()])  # "officials may have counted": a guess, not a source
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
+        cited_after = _CITED_AFTER.match(clause[verb.end() :])
         if verb.start() < position:
             told = _TOLD.match(clause[verb.start() :])
             relay = told.group("relay").strip() if told else None
             participle = verb.group(0).lower() in _PARTICIPLES
             if verb.group(0).lower() == "citing" and not clause[: verb.start()].strip(" -–—\"'“‘"):
                 # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
-                before.append((verb.start(), re.split(r"[,;:]", clause[verb.end() :])[0], relay))
+                before.append((verb.start(), _Candidate(re.split(r"[,;:]", clause[verb.end() :])[0], relay)))
+                continue
+            head = re.split(r"\bthat\b|[:;—]", clause[: verb.start()])[-1]
+            cited = _cited(head) if not participle else None
+            if cited:
+                before.append((verb.start(), _Candidate(cited[0], relay, cited[1])))
                 continue
             subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
             commas = list(re.finditer(r",\s", subject))
-            if commas and _CLAUSE_LIKE.search(subject):
+            parenthetical = bool(re.match(r"\s*,", clause[verb.end() :]))  # "Shipments continue, X said, ..."
+            if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
                 # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
-                before.append((verb.start(), subject[commas[-1].end() :], relay))
-            before.append((verb.start(), subject, relay))
+                tail = subject[commas[-1].end() :]
+                before.append((verb.start(), _Candidate(tail, relay, cited_after.group("y") if cited_after else None)))
+            before.append((verb.start(), _Candidate(subject, relay, cited_after.group("y") if cited_after else None)))
         elif (
             verb.group(0).lower() not in _PARTICIPLES
             and not re.match(r"\s+by\b", clause[verb.end() :])
             and not _FINITE_AFTER.match(clause[verb.end() :])  # "deployments reported so far have been"
+            and (verb.group(0).lower() in ("told", "tells") or _POSTPOSED_END.match(clause[verb.end() :]))
         ):
             # A postposed verb: "..., officials said (on Tuesday)."
             commas = list(re.finditer(r",[\"”’']?\s", clause[position : verb.start()]))
             if commas:
-                after.append((verb.start(), clause[position + commas[-1].end() : verb.start()], None))
-    first: list[tuple[int, str, str | None]] = []
+                raw = clause[position + commas[-1].end() : verb.start()]
+                after.append((verb.start(), _Candidate(raw, None, cited_after.group("y") if cited_after else None)))
+    first: list[tuple[int, _Candidate]] = []
     for passive in _PASSIVE.finditer(clause):
         if passive.start() < position:
-            before.append((passive.start(), passive.group("x"), None))  # "As was stated by X, ..."
+            before.append((passive.start(), _Candidate(passive.group("x"))))  # "As was stated by X, ..."
         else:
             # "the more than 4,000 dead claimed by X": attached to the figure, it beats an earlier verb.
             near = not re.search(r"[,;]\s", clause[position : passive.start()]) and passive.start() - position < 60
-            (first if near else after).append((passive.start(), passive.group("x"), None))
+            (first if near else after).append((passive.start(), _Candidate(passive.group("x"))))
     for inverted in _INVERTED.finditer(clause):
-        (before if inverted.start() < position else after).append((inverted.start(), inverted.group("who"), None))
+        (before if inverted.start() < position else after).append((inverted.start(), _Candidate(inverted.group("who"))))
     ordered = first + sorted(before, key=lambda c: -c[0]) + sorted(after, key=lambda c: c[0])
-    return [(raw, relay) for _, raw, relay in ordered]
+    return [candidate for _, candidate in ordered]
+
+
+def _named(raw: str, discourse: Discourse) -> str | None:
+    """A cleaned source with pronouns, anaphors and acronyms resolved (None: not a source)."""
+    source = _clean(raw)
+    if source is None:
+        return None
+    resolved = discourse.resolve(source)
+    if resolved is not None:
+        return discourse.expand(resolved)
+    if source.lower() in _PRONOUNS or _ANAPHOR.match(source.lower()):
+        return None
+    return discourse.expand(source)
 
 
 def attribute(clause: str, position: int, discourse: Discourse) -> Attribution | None:
-    """The source credited with the figure at ``position`` in ``clause`` (None if unattributed)."""
-    for raw, relay in _candidates(clause, position):
-        source = _clean(raw)
+    """The source credited with the figure at ``position`` in ``clause`` (None if unattributed).
+
+    A speaker relying on another source ("X, citing Y") is stored as "X, citing Y" and placed in
+    Y's family; when the speaker is a relay (an outlet), Y is the source and the outlet its relay.
+    """
+    if _ANONYMOUS_ESTIMATE.search(clause[:position]):
+        return None  # "a force estimated at 11,000": nobody is credited with the estimate
+    for candidate in _candidates(clause, position):
+        source = _named(candidate.raw, discourse)
         if source is None:
             continue
-        resolved = discourse.resolve(source)
-        if resolved is not None:
-            return Attribution(resolved, relay)
-        if source.lower() in _PRONOUNS or _ANAPHOR.match(source.lower()):
-            continue
-        return Attribution(source, relay)
+        relay = candidate.relay
+        cited = _named(candidate.cited, discourse) if candidate.cited else None
+        if cited and cited != source:
+            if discourse.families.is_relay(source):
+                source, relay = cited, relay or source
+            else:
+                source = f"{source}, citing {cited}"
+        discourse.last = Attribution(source, relay)
+        return discourse.last
+    if discourse.last is not None and _OF_THEM.match(clause[position:]):
+        return discourse.last  # "Around 600 of them were killed": the previous figure's source
     return None
 
 
@@ -291,8 +454,9 @@ def headline_source(headline: str) -> str | None:
 def sources_in(sentence: str, discourse: Discourse) -> list[str]:
     """Sources a sentence names (used to keep the discourse memory up to date)."""
     found: list[str] = []
-    for raw, _ in _candidates(sentence, len(sentence)):
-        cleaned = _clean(raw)
-        if cleaned and cleaned.lower() not in _PRONOUNS and not _ANAPHOR.match(cleaned.lower()):
-            found.append(cleaned)
+    for candidate in _candidates(sentence, len(sentence)):
+        for raw in (candidate.raw, candidate.cited):
+            cleaned = _clean(raw) if raw else None
+            if cleaned and cleaned.lower() not in _PRONOUNS and not _ANAPHOR.match(cleaned.lower()):
+                found.append(cleaned)
     return list(reversed(found))

@@ -8,7 +8,8 @@ SELECT
     c.attributed_to, c.relayed_by, c.refers_to, c.period_start, c.period_end,
     c.unverified, c.modality, c.role,
     a.outlet, a.published_at, a.title, a.url, c.sentence,
-    c.char_start, c.char_end, c.article_id, c.extractor_version
+    c.char_start, c.char_end, c.article_id, c.extractor_version,
+    c.source_family, a.published_precision
 FROM claims c
 JOIN articles a USING (article_id);
 
@@ -17,7 +18,7 @@ CREATE OR REPLACE VIEW source_claims_over_time AS
 SELECT
     topic, metric,
     coalesce(attributed_to, 'unattributed') AS source,
-    relayed_by, outlet,
+    source_family, relayed_by, outlet,
     CAST(published_at AS DATE) AS published_on,
     hedge, surface, value_low, value_high, unverified, modality, url
 FROM claims_with_source

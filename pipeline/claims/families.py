@@ -1,0 +1,115 @@
+"""Source families: which voice a claim's source speaks with.
+
+Two outlets repeating the NIS are one source, and the contradiction engine must
+know it: a figure that disagrees with its own family is a revision, one that
+disagrees across families is a dispute.  Families and the names that put a
+source in them are topic configuration (``sources:`` in the topic file); this
+module only reads them.
+
+How a source string is placed:
+
+- **Cited first.** "Lee Seong-kweun, citing the NIS" belongs to the family of
+  what is cited (the NIS), not of the speaker; so does "a lawmaker quoting the
+  spy agency".
+- **Most specific name wins.** In "South Korea's Joint Chiefs of Staff" the
+  longer name ("Joint Chiefs of Staff") decides, not the country.
+- **Coordinated families are mixed.** "US and South Korean estimates" or
+  "Ukrainian, British and Western sources" name two families joined by "and"
+  or commas: the topic's ``mixed`` family.
+- **Relays last.** A relay family (the media) is the family only when nothing
+  else is named ("a British think tank and Reuters").
+- No source at all is the ``unattributed`` family; a source no name matches
+  has no family (NULL), never a guessed one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.config import SourcesSpec
+
+_CITING = re.compile(r"(?:,\s*|\s+)(?:citing|quoting|based\s+on|via)\s+(?P<cited>.+)$", re.IGNORECASE)
+_COORDINATED = re.compile(r"^(?:\s*,\s*|\s+and\s+|\s*,\s*and\s+|\s+or\s+)(?:the\s+)?$", re.IGNORECASE)
+_PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Name:
+    family: str
+    pattern: re.Pattern[str]
+    relay: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFamilies:
+    """The compiled ``sources:`` section of a topic (empty when the topic has none)."""
+
+    names: tuple[_Name, ...] = ()
+    mixed: str | None = None
+    unattributed: str | None = None
+    acronyms: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, spec: SourcesSpec | None) -> SourceFamilies:
+        if spec is None:
+            return cls()
+        names = [
+            _Name(family, _pattern(name), fam.relay)
+            for family, fam in spec.families.items()
+            for name in fam.names
+            if name.strip()
+        ]
+        return cls(tuple(names), spec.mixed, spec.unattributed, tuple(spec.acronyms.items()))
+
+    def family(self, source: str | None) -> str | None:
+        """The family of a stored source string (``attributed_to``)."""
+        if source is None:
+            return self.unattributed
+        cited = _CITING.search(source)
+        if cited:
+            found = self._classify(cited.group("cited"), relays=False)
+            if found is not None:
+                return found
+        return self._classify(source, relays=True)
+
+    def is_relay(self, source: str) -> bool:
+        """Does the source only pass on what others say (an outlet, a news agency)?"""
+        spans = self._spans(source)
+        return bool(spans) and all(name.relay for _, _, name in spans)
+
+    def expand(self, acronym: str) -> str | None:
+        """The configured full name of an agency known by its letters ("NIS")."""
+        return dict(self.acronyms).get(acronym)
+
+    def _spans(self, source: str) -> list[tuple[int, int, _Name]]:
+        text = source.casefold().translate(_PLAIN)
+        found = [(m.start(), m.end(), name) for name in self.names for m in name.pattern.finditer(text)]
+        # A name inside a longer name of another entry ("South Korea's" in "South Korea's Joint Chiefs
+        # of Staff") says less than the longer one: keep the longest, earliest first.
+        found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
+        kept: list[tuple[int, int, _Name]] = []
+        for span in found:
+            if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
+                kept.append(span)
+        return sorted(kept, key=lambda s: s[0])
+
+    def _classify(self, source: str, relays: bool) -> str | None:
+        spans = self._spans(source)
+        voices = [s for s in spans if not s[2].relay]
+        if not voices:
+            return spans[0][2].family if spans and relays else None
+        text = source.casefold().translate(_PLAIN)
+        if self.mixed is not None:
+            for left, right in zip(voices, voices[1:], strict=False):
+                if left[2].family != right[2].family and _COORDINATED.match(text[left[1] : right[0]]):
+                    return self.mixed
+        return max(voices, key=lambda s: (s[1] - s[0], -s[0]))[2].family
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    words = [re.escape(w) for w in name.casefold().translate(_PLAIN).split()]
+    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+
+
+__all__ = ["SourceFamilies"]
