@@ -88,7 +88,7 @@ _MEDIA_HEADS = {"newspaper", "paper", "outlet", "channel", "broadcaster", "publi
 _PRONOUNS = {"he", "she", "they", "i", "we", "it", "his", "her"}
 _ANAPHOR = re.compile(
     r"^(?:those|these|the|that|this|such)\s+(?P<head>sources?|outlet|report|reports|newspaper|paper|channel|"
-    r"agency|ministry|officials?|official|statement|publication|broadcaster|agencies|outlets)$",
+    r"agency|ministry|officials?|official|statement|publication|broadcaster|agencies|outlets|investigation|study)$",
     re.IGNORECASE,
 )
 _TITLE = re.compile(
@@ -104,7 +104,7 @@ _INVERTED = re.compile(
 )
 _NON_PERSON = re.compile(
     r"\b(?:sources?|officials|agency|agencies|outlet|outlets|ministry|reports?|media|government|newspaper|"
-    r"channel|intelligence|news|wire|paper)\b",
+    r"channel|intelligence|news|wire|paper|investigation|think\s+tank|study|institute|analysis|review)\b",
     re.IGNORECASE,
 )
 
@@ -153,7 +153,15 @@ _POSTPOSED_END = re.compile(
     r"\s*(?:[,.;:!?)\]]|[\"”’]|$)|^\s*(?:told|citing|quoting)\b",
     re.IGNORECASE,
 )
-_CITED_AFTER = re.compile(r"^[^,.;]{0,40}?,?\s*(?:citing|quoting)\s+(?P<y>[^,.;:]+)", re.IGNORECASE)
+# After the verb: "Reuters reported, citing Y", "Yonhap reported on Monday, after a closed-door Y briefing,".
+_CITED_AFTER = re.compile(
+    r"^(?:(?!\bthat\b)[^.;]){0,60}?,?\s*(?:(?:citing|quoting)\s+(?P<y>[^,.;:]+)"
+    r"|(?:after|following)\s+(?:a|an|the)\s+(?:(?:closed-door|private|confidential|parliamentary|separate)\s+)*"
+    r"(?:(?:session|briefing|meeting|hearing)\s+(?:with|by|of|from)\s+(?P<y1>[^,.;:]+)"
+    r"|(?P<y2>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})\s+(?:session|briefing|meeting|hearing)))",
+    re.IGNORECASE,
+)
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +367,8 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
-        cited_after = _CITED_AFTER.match(clause[verb.end() :])
+        after_verb = _CITED_AFTER.match(clause[verb.end() :])
+        cited_after = (after_verb.group("y") or after_verb.group("y1") or after_verb.group("y2")) if after_verb else None
         if verb.start() < position:
             told = _TOLD.match(clause[verb.start() :])
             relay = told.group("relay").strip() if told else None
@@ -379,8 +388,8 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
                 # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
                 tail = subject[commas[-1].end() :]
-                before.append((verb.start(), _Candidate(tail, relay, cited_after.group("y") if cited_after else None)))
-            before.append((verb.start(), _Candidate(subject, relay, cited_after.group("y") if cited_after else None)))
+                before.append((verb.start(), _Candidate(tail, relay, cited_after)))
+            before.append((verb.start(), _Candidate(subject, relay, cited_after)))
         elif (
             verb.group(0).lower() not in _PARTICIPLES
             and not re.match(r"\s+by\b", clause[verb.end() :])
@@ -391,7 +400,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             commas = list(re.finditer(r",[\"”’']?\s", clause[position : verb.start()]))
             if commas:
                 raw = clause[position + commas[-1].end() : verb.start()]
-                after.append((verb.start(), _Candidate(raw, None, cited_after.group("y") if cited_after else None)))
+                after.append((verb.start(), _Candidate(raw, None, cited_after)))
     first: list[tuple[int, _Candidate]] = []
     for passive in _PASSIVE.finditer(clause):
         if passive.start() < position:

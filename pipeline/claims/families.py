@@ -30,7 +30,12 @@ from dataclasses import dataclass
 from pipeline.config import SourcesSpec
 
 _CITING = re.compile(r"(?:,\s*|\s+)(?:citing|quoting|based\s+on|via)\s+(?P<cited>.+)$", re.IGNORECASE)
-_COORDINATED = re.compile(r"^(?:\s*,\s*|\s+and\s+|\s*,\s*and\s+|\s+or\s+)(?:the\s+)?$", re.IGNORECASE)
+# What may stand between two coordinated names: "US and South Korean", "South Korean, Ukrainian and Western".
+_COORDINATED = re.compile(
+    r"^(?:[\w'.-]+)?(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?:(?:the\s+)?[\w'.-]+(?:\s*,\s*(?:and\s+)?|\s+(?:and|or)\s+))*"
+    r"(?:the\s+)?$",
+    re.IGNORECASE,
+)
 _PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-"})
 
 
@@ -39,6 +44,7 @@ class _Name:
     family: str
     pattern: re.Pattern[str]
     relay: bool
+    exact_case: bool  # an acronym ("US", "AP") never matches the word it spells ("us", "ap")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class SourceFamilies:
         if spec is None:
             return cls()
         names = [
-            _Name(family, _pattern(name), fam.relay)
+            _Name(family, _pattern(name), fam.relay, _is_acronym(name))
             for family, fam in spec.families.items()
             for name in fam.names
             if name.strip()
@@ -83,8 +89,15 @@ class SourceFamilies:
         return dict(self.acronyms).get(acronym)
 
     def _spans(self, source: str) -> list[tuple[int, int, _Name]]:
-        text = source.casefold().translate(_PLAIN)
-        found = [(m.start(), m.end(), name) for name in self.names for m in name.pattern.finditer(text)]
+        plain = source.translate(_PLAIN)
+        folded = plain.casefold()  # same length as plain for the scripts topic names use
+        if len(folded) != len(plain):
+            folded = plain.lower()
+        found = [
+            (m.start(), m.end(), name)
+            for name in self.names
+            for m in name.pattern.finditer(plain if name.exact_case else folded)
+        ]
         # A name inside a longer name of another entry ("South Korea's" in "South Korea's Joint Chiefs
         # of Staff") says less than the longer one: keep the longest, earliest first.
         found.sort(key=lambda s: (-(s[1] - s[0]), s[0]))
@@ -96,10 +109,16 @@ class SourceFamilies:
 
     def _classify(self, source: str, relays: bool) -> str | None:
         spans = self._spans(source)
-        voices = [s for s in spans if not s[2].relay]
+        voices = [s for s in spans if not s[2].relay and s[2].family != self.unattributed]
         if not voices:
+            if any(s[2].family == self.unattributed for s in spans):
+                return self.unattributed  # "some reports", "sources"
             return spans[0][2].family if spans and relays else None
         text = source.casefold().translate(_PLAIN)
+        if spans[-1][2].relay and not _CITING.search(source) and not any(
+            _COORDINATED.match(text[v[1] : spans[-1][0]]) for v in voices
+        ):
+            return spans[-1][2].family  # "South Korea's Yonhap news agency": the country describes the outlet
         if self.mixed is not None:
             for left, right in zip(voices, voices[1:], strict=False):
                 if left[2].family != right[2].family and _COORDINATED.match(text[left[1] : right[0]]):
@@ -107,8 +126,14 @@ class SourceFamilies:
         return max(voices, key=lambda s: (s[1] - s[0], -s[0]))[2].family
 
 
+def _is_acronym(name: str) -> bool:
+    letters = name.replace(".", "")
+    return letters.isupper() and len(letters) <= 6 and " " not in name
+
+
 def _pattern(name: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in name.casefold().translate(_PLAIN).split()]
+    plain = name.translate(_PLAIN)
+    words = [re.escape(w) for w in (plain if _is_acronym(name) else plain.casefold()).split()]
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
 
 
