@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import TopicConfig
-from pipeline.records import Article, Claim, SourcedClaim
+from pipeline.records import Article, Claim, DatePrecision, SourcedClaim
 
 _STOPWORDS = {"the", "and", "of", "to", "a", "an", "in", "on", "for", "from", "with", "via", "by", "s"}
 _TOLERANCE = 0.005
@@ -168,7 +168,7 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
         if missing:
             raise EvaluationError(f"{path}: article record lacks {', '.join(missing)}")
         text = "\n".join(p.strip() for p in record["paragraphs"] if p and p.strip())
-        published = _date(record.get("published"), path)
+        published, precision = _date(record.get("published"), path)
         articles.append(
             Article(
                 article_id=str(record["id"]),
@@ -181,6 +181,7 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
                 language=record.get("language"),
                 text=text,
                 content_hash=content_hash(text),
+                published_precision=precision,
             )
         )
     if not articles:
@@ -188,17 +189,16 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
     return articles
 
 
-def _date(value: object, path: Path) -> datetime | None:
+def _date(value: object, path: Path) -> tuple[datetime | None, DatePrecision]:
+    """Month precision ("2025-06") is dated to the month's first day, the earliest it can be."""
+    from pipeline.extract import parse_date
+
     if not value:
-        return None
-    text = str(value)
-    if re.fullmatch(r"\d{4}-\d{2}", text):
-        text += "-01"  # month precision: dated to the month's first day, the earliest it can be
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise EvaluationError(f"{path}: published {value!r} is not an ISO date (YYYY-MM-DD or YYYY-MM)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return None, "none"
+    parsed = parse_date(str(value))
+    if parsed is None:
+        raise EvaluationError(f"{path}: published {value!r} is not an ISO date (YYYY-MM-DD, YYYY-MM or YYYY)")
+    return parsed
 
 
 def load_labels(labels_file: str | Path) -> tuple[list[LabelledClaim], list[tuple[str, str]], list[tuple[str, str]]]:
