@@ -73,8 +73,13 @@ _LEADING = re.compile(
     r"earlier|later|previously)\b,?\s*)*",
     re.IGNORECASE,
 )
+# Month and day names: "in June" ends a subject, "in Washington" is part of it ("officials in Washington").
+_CALENDAR = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\.?"
+)
 _TRAILING_TIME = re.compile(
-    r"(?:\s+(?:in|on|during|at|since|by|earlier|last|this)\s+(?:the\s+)?(?:[A-Z][a-z]+|\d{1,4}|this\s+\w+|"
+    r"(?:\s+(?:in|on|during|at|since|by|earlier|last|this)\s+(?:the\s+)?(?:" + _CALENDAR + r"|\d{1,4}|this\s+\w+|"
     r"month|week|year)(?:\s+\d{1,2})?(?:,?\s+\d{4})?)+$"
 )
 _TRAILING_WORDS = {
@@ -259,6 +264,8 @@ _CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:of|for|and)\s+(?:the\
 
 def _clean(subject: str) -> str | None:
     s = subject.strip().strip(",;:—-–\"'“”‘’ ")
+    if s.endswith(")") and "(" not in s:
+        s = s[:-1].strip()  # "(HUR) said": the letters inside the brackets
     s = _DATELINE.sub("", s)
     s = _LEADING.sub("", s).strip()
     s = _FRONTED.sub("", s).strip()
@@ -290,7 +297,7 @@ def _clean(subject: str) -> str | None:
         return None
     if _VERB.match(s):
         return None  # "says he": the speaker is before the verb
-    if re.match(r"^[a-z]+ed\b", s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
+    if re.match(r"^(?!(?:unnamed|named|unidentified|informed|retired|elected)\b)[a-z]+ed\b", s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
         return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
 
@@ -363,7 +370,8 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
         if (
             (_NOUN_USE.search(clause[: verb.start()]) and not _AUXILIARY_BEFORE.search(clause[: verb.start()]))
             or _BE_BEFORE.search(clause[: verb.start()])
-            or _MODAL_BEFORE.search(clause[: verb.start()])  # "officials may have counted": a guess, not a source
+            or _MODAL_BEFORE.search(clause[: verb.start()])
+            or re.match(r"\s+at\b", clause[verb.end() :]) is not None  # "a unit estimated at 3,000": no speaker  # "officials may have counted": a guess, not a source
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
@@ -383,12 +391,19 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
                 before.append((verb.start(), _Candidate(cited[0], relay, cited[1])))
                 continue
             subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
+            if verb.group(0).lower() in ("citing", "quoting"):
+                # "The outlet reported on Monday, citing the JCS, that ...": the outlet relies on the JCS.
+                what = re.split(r"[,;:]|\bthat\b", clause[verb.end() :])[0]
+                before.append((verb.start(), _Candidate(subject, relay, what)))
+                continue
             commas = list(re.finditer(r",\s", subject))
             parenthetical = bool(re.match(r"\s*,", clause[verb.end() :]))  # "Shipments continue, X said, ..."
             if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
                 # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
                 tail = subject[commas[-1].end() :]
                 before.append((verb.start(), _Candidate(tail, relay, cited_after)))
+                if parenthetical:
+                    continue  # the words before the comma are what was said, never who said it
             before.append((verb.start(), _Candidate(subject, relay, cited_after)))
         elif (
             verb.group(0).lower() not in _PARTICIPLES
