@@ -1,9 +1,52 @@
 """Who the text credits a figure to, and through whom it was relayed.
 
 A relayed figure ("sources told Reuters", repeated by another outlet) is one
-source, not two, so the originator and the relay are kept apart.  Pronouns and
-anaphors ("he", "those sources", "the outlet") resolve to the most recent
-source named earlier in the article.
+source, not two, so the originator and the relay are kept apart.  Each rule
+family below names the construction it reads; the examples are wordings of
+the same construction, not sentences the rules were tuned on.
+
+**Speech verbs and their subjects.**  "X said / told / estimated / counted /
+acknowledged that N ...": the subject before the verb.  A verb used as a noun
+("the higher estimates"), after a modal ("officials may have counted") or as
+a participle adjective ("a brigade estimated at 4,000") names nobody.
+
+**Postposed and parenthetical speakers.**  "N soldiers died, the ministry
+said (on Friday | in a statement)": a verb that ends its clause, after a
+comma, credits the words between the comma and the verb.  A verb followed by
+an object is reported content, not a speaker ("..., and Moscow expects more,
+he said" credits "he").  "Deliveries go on, the general staff said, with N
+rounds ...": the words after the last comma before the verb are the speaker,
+never the statement before them.
+
+**Fronted phrases.**  "In a letter to the UN, the ministry said" / "Back in
+March, Ukrainian intelligence counted" / "Speaking on television, the
+governor said": the phrase before the comma is dropped from the speaker.
+
+**Cited and briefing sources.**  "X, citing Y, said", "Citing Y, X reported",
+"X said on Monday, citing Y", "X, quoting Y", "X, briefed by Y", "X said after
+a closed-door Y briefing", "after a session with Y, X said": the speaker
+relies on Y.  When X is a relay (a name of the topic's relay family, such as
+a news agency), Y is the source and X its relay; otherwise the source reads
+"X, citing Y" and belongs to Y's family ("an MP briefed by the spy agency" is
+the spy agency's figure).  "X told Reuters" keeps Reuters as the relay.
+
+**Possessive and compound sources.**  "according to X", "by X's count", "in
+the estimate of X", "X's latest figures show", "the ministry's own tally",
+"the Pentagon estimate was ...", "follows the JCS assessment that N ...": the
+owner of the estimate is the source.
+
+**Anonymous estimates.**  "a force, estimated at N" / "is put at some N"
+with no "by": nobody is credited, even inside another speaker's sentence.
+
+**Anaphors, pronouns and acronyms.**  "he", "it", "those officials", "the
+agency" resolve to the most recent source named earlier in the article that
+fits; "the paper", "the Seoul-based daily", "the outlet" to the most recent
+relay (outlet) named.  "N of them were killed" without a speaker of its own
+keeps the previous figure's source, and so does a figure in a later clause
+of the same sentence ("X estimates N were sent; M of them died").  An agency
+named by its letters ("the NIS") is stored under the name the article spells
+out ("... Intelligence Service (NIS)", or a capitalised name whose initials
+match), else under the topic's ``sources.acronyms``.
 """
 
 from __future__ import annotations
