@@ -123,7 +123,8 @@ class EvalReport:
         return self.contradictions_correct / self.contradictions_labelled if self.contradictions_labelled else 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        scores = {name: round(getattr(self, name), 4) for name in (*SCORE_KEYS, "unverified_accuracy", "source_family_accuracy")}
+        extra = ("unverified_accuracy", "source_family_accuracy")
+        scores = {name: round(getattr(self, name), 4) for name in (*SCORE_KEYS, *extra)}
         counts = {
             name: getattr(self, name)
             for name in (

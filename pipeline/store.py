@@ -13,7 +13,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -273,7 +273,7 @@ _CLAIM_COLUMNS = (
 
 
 def _sourced(row: tuple[Any, ...]) -> SourcedClaim:
-    claim = Claim(*row[:22], source_family=row[25])
+    claim = replace(Claim(*row[:22]), source_family=row[25])
     return SourcedClaim(claim=claim, url=row[22], outlet=row[23], published_at=row[24])
 
 

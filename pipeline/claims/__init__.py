@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.claims.attribution import Discourse, attribute, headline_source, sources_in
+from pipeline.claims.attribution import Attribution, Discourse, attribute, headline_source, sources_in
 from pipeline.claims.families import SourceFamilies
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
@@ -151,7 +151,7 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
         metrics = _metrics(sentence.text, figures, catalogue)
         contexts = _contexts(sentence.text, figures, metrics, topic, anchor)
         named: list[str] = []
-        sentence_attribution = None  # a later clause ("...; more than 600 of them died") keeps the first's source
+        sentence_attribution: Attribution | None = None  # a later clause ("...; 600 of them died") keeps it
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
             inherited = sentence_attribution

@@ -211,7 +211,6 @@ _CITED_AFTER = re.compile(
 )
 
 
-
 @dataclass(frozen=True, slots=True)
 class Attribution:
     source: str
@@ -305,6 +304,10 @@ def _spelled_out(text: str) -> dict[str, str]:
 _CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:of|for|and)\s+(?:the\s+)?)?)+[A-Z][\w'’-]*")
 
 
+# "called Western ..." starts a phrase, not a speaker; "unnamed officials" is a speaker.
+_PARTICIPLE_START = re.compile(r"^(?!(?:unnamed|named|unidentified|informed|retired|elected)\b)[a-z]+ed\b")
+
+
 def _clean(subject: str) -> str | None:
     s = subject.strip().strip(",;:—-–\"'“”‘’ ")
     if s.endswith(")") and "(" not in s:
@@ -340,7 +343,7 @@ def _clean(subject: str) -> str | None:
         return None
     if _VERB.match(s):
         return None  # "says he": the speaker is before the verb
-    if re.match(r"^(?!(?:unnamed|named|unidentified|informed|retired|elected)\b)[a-z]+ed\b", s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
+    if _PARTICIPLE_START.match(s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
         return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
 
@@ -413,13 +416,13 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
         if (
             (_NOUN_USE.search(clause[: verb.start()]) and not _AUXILIARY_BEFORE.search(clause[: verb.start()]))
             or _BE_BEFORE.search(clause[: verb.start()])
-            or _MODAL_BEFORE.search(clause[: verb.start()])
-            or re.match(r"\s+at\b", clause[verb.end() :]) is not None  # "a unit estimated at 3,000": no speaker  # "officials may have counted": a guess, not a source
+            or _MODAL_BEFORE.search(clause[: verb.start()])  # "officials may have counted": a guess, not a source
+            or re.match(r"\s+at\b", clause[verb.end() :]) is not None  # "a unit estimated at 3,000": no speaker
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
         after_verb = _CITED_AFTER.match(clause[verb.end() :])
-        cited_after = (after_verb.group("y") or after_verb.group("y1") or after_verb.group("y2")) if after_verb else None
+        cited_after = next((g for g in after_verb.group("y", "y1", "y2") if g), None) if after_verb else None
         if verb.start() < position:
             told = _TOLD.match(clause[verb.start() :])
             relay = told.group("relay").strip() if told else None

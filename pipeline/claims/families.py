@@ -115,8 +115,10 @@ class SourceFamilies:
                 return self.unattributed  # "some reports", "sources"
             return spans[0][2].family if spans and relays else None
         text = source.casefold().translate(_PLAIN)
-        if spans[-1][2].relay and not _CITING.search(source) and not any(
-            _COORDINATED.match(text[v[1] : spans[-1][0]]) for v in voices
+        if (
+            spans[-1][2].relay
+            and not _CITING.search(source)
+            and not any(_COORDINATED.match(text[v[1] : spans[-1][0]]) for v in voices)
         ):
             return spans[-1][2].family  # "South Korea's Yonhap news agency": the country describes the outlet
         if self.mixed is not None:

@@ -14,8 +14,8 @@ from pipeline.evaluation import (
     attribution_matches,
     claim_matches,
     evaluate,
-    load_corpus,
     format_report,
+    load_corpus,
 )
 from tests.unit.factories import make_article, make_claim
 
