@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.config import SourcesSpec
 
@@ -58,15 +59,11 @@ class SourceFamilies:
 
     @classmethod
     def of(cls, spec: SourcesSpec | None) -> SourceFamilies:
+        """Compiled once per distinct section: extraction calls this for every article."""
         if spec is None:
             return cls()
-        names = [
-            _Name(family, _pattern(name), fam.relay, _is_acronym(name))
-            for family, fam in spec.families.items()
-            for name in fam.names
-            if name.strip()
-        ]
-        return cls(tuple(names), spec.mixed, spec.unattributed, tuple(spec.acronyms.items()))
+        families = tuple((name, tuple(fam.names), fam.relay) for name, fam in spec.families.items())
+        return _compiled(families, spec.mixed, spec.unattributed, tuple(spec.acronyms.items()))
 
     def family(self, source: str | None) -> str | None:
         """The family of a stored source string (``attributed_to``)."""
@@ -128,15 +125,34 @@ class SourceFamilies:
         return max(voices, key=lambda s: (s[1] - s[0], -s[0]))[2].family
 
 
+@lru_cache(maxsize=32)
+def _compiled(
+    families: tuple[tuple[str, tuple[str, ...], bool], ...],
+    mixed: str | None,
+    unattributed: str,
+    acronyms: tuple[tuple[str, str], ...],
+) -> SourceFamilies:
+    """One pattern per family and letter case, longest name first (a pure memo: the section is immutable)."""
+    compiled: list[_Name] = []
+    for family, names, relay in families:
+        for exact_case in (False, True):
+            chosen = sorted({n for n in names if n.strip() and _is_acronym(n) == exact_case}, key=len, reverse=True)
+            if chosen:
+                compiled.append(_Name(family, _pattern(chosen, exact_case), relay, exact_case))
+    return SourceFamilies(tuple(compiled), mixed, unattributed, acronyms)
+
+
 def _is_acronym(name: str) -> bool:
     letters = name.replace(".", "")
     return letters.isupper() and len(letters) <= 6 and " " not in name
 
 
-def _pattern(name: str) -> re.Pattern[str]:
-    plain = name.translate(_PLAIN)
-    words = [re.escape(w) for w in (plain if _is_acronym(name) else plain.casefold()).split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
+def _pattern(names: list[str], exact_case: bool) -> re.Pattern[str]:
+    alternatives = []
+    for name in names:
+        plain = name.translate(_PLAIN)
+        alternatives.append(r"\s+".join(re.escape(w) for w in (plain if exact_case else plain.casefold()).split()))
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)")
 
 
 __all__ = ["SourceFamilies"]
