@@ -210,6 +210,26 @@ _CITED_AFTER = re.compile(
     re.IGNORECASE,
 )
 
+# Compiled once: the re module's own cache is shared with the sentence splitter's many patterns.
+_OWNER_OF = re.compile(r"(?:'s|’s|'|’)\s+(?:own\s+)?(?:estimates?|count|tally|figures?|assessment|data)$")
+_WHO_END = re.compile(r",\s+who\s*$")
+_APPOSITION_END = re.compile(r",\s+(?:who|which|[a-z]+ed|[a-z]+ing)\s+[^,]+,?\s*$")
+_CAPS_END = re.compile(r"((?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?)*[A-Z][\w'’.-]*)\s*$")
+_ARTICLE_BEFORE_NAME = re.compile(r"^(?:[Tt]he|[Aa]n?)\s+(?=[A-Z])")
+_QUOTE_MARK = re.compile(r"[\"“”]")
+_PLURAL_PRONOUN_START = re.compile(r"^(?:they|we|you|it|there)\b", re.IGNORECASE)
+_LETTER = re.compile(r"[A-Za-z]")
+_DIGIT_NOT_TIMES = re.compile(r"\d(?![\d,.]*\s+times\b)")
+_AT_NEXT = re.compile(r"\s+at\b")
+_HEAD_BOUNDARY = re.compile(r"\bthat\b|[:;—]")
+_OBJECT_END = re.compile(r"[,;:]|\bthat\b")
+_COMMA = re.compile(r",\s")
+_COMMA_NEXT = re.compile(r"\s*,")
+_BY_NEXT = re.compile(r"\s+by\b")
+_COMMA_QUOTE = re.compile(r",[\"”’']?\s")
+_CLAUSE_PUNCT = re.compile(r"[,;]\s")
+_ACCORDING_END = re.compile(r"[—–();:]|\s-\s")
+
 
 @dataclass(frozen=True, slots=True)
 class Attribution:
@@ -316,14 +336,14 @@ def _clean(subject: str) -> str | None:
     s = _LEADING.sub("", s).strip()
     s = _FRONTED.sub("", s).strip()
     # "the officials' estimate", "Seoul's own count": the owner is the source
-    s = re.sub(r"(?:'s|’s|'|’)\s+(?:own\s+)?(?:estimates?|count|tally|figures?|assessment|data)$", "", s)
-    who = re.search(r",\s+who\s*$", s)
+    s = _OWNER_OF.sub("", s)
+    who = _WHO_END.search(s)
     if not who:
         # "An official, who asked not to be named,", "A second post, viewed 450,000 times,"
-        s = re.sub(r",\s+(?:who|which|[a-z]+ed|[a-z]+ing)\s+[^,]+,?\s*$", "", s)
+        s = _APPOSITION_END.sub("", s)
     if who:
         s = s[: who.start()]
-        caps = re.search(r"((?:[A-Z][\w'’.-]*\s+(?:of\s+(?:the\s+)?)?)*[A-Z][\w'’.-]*)\s*$", s)
+        caps = _CAPS_END.search(s)
         s = caps.group(1) if caps else s
     if " by " in s:
         s = s.rsplit(" by ", 1)[1]
@@ -336,14 +356,14 @@ def _clean(subject: str) -> str | None:
         ):
             words.pop()
         s = " ".join(words).strip(" ,")
-    s = re.sub(r"^(?:[Tt]he|[Aa]n?)\s+(?=[A-Z])", "", s)
-    if re.search(r"[\"“”]", s) or re.match(r"^(?:they|we|you|it|there)\b", s, re.IGNORECASE) and len(s.split()) > 1:
+    s = _ARTICLE_BEFORE_NAME.sub("", s)
+    if _QUOTE_MARK.search(s) or _PLURAL_PRONOUN_START.match(s) and len(s.split()) > 1:
         return None  # quoted speech, not a speaker
-    if not s or len(s.split()) > 14 or not re.search(r"[A-Za-z]", s):
+    if not s or len(s.split()) > 14 or not _LETTER.search(s):
         return None
     if _VERB.match(s):
         return None  # "says he": the speaker is before the verb
-    if _PARTICIPLE_START.match(s) or re.search(r"\d(?![\d,.]*\s+times\b)", s):
+    if _PARTICIPLE_START.match(s) or _DIGIT_NOT_TIMES.search(s):
         return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
 
@@ -377,7 +397,7 @@ def _according(clause: str) -> tuple[int, str] | None:
         return None
     if m.re is not _ACCORDING:
         return m.start(), m.group("x")
-    rest = re.split(r"[—–();:]|\s-\s", clause[m.end() :])[0]
+    rest = _ACCORDING_END.split(clause[m.end() :])[0]
     segments = rest.split(",")
     taken = [segments[0]]
     for segment in segments[1:]:
@@ -417,7 +437,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             (_NOUN_USE.search(clause[: verb.start()]) and not _AUXILIARY_BEFORE.search(clause[: verb.start()]))
             or _BE_BEFORE.search(clause[: verb.start()])
             or _MODAL_BEFORE.search(clause[: verb.start()])  # "officials may have counted": a guess, not a source
-            or re.match(r"\s+at\b", clause[verb.end() :]) is not None  # "a unit estimated at 3,000": no speaker
+            or _AT_NEXT.match(clause, verb.end()) is not None  # "a unit estimated at 3,000": no speaker
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
@@ -431,7 +451,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
                 # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
                 before.append((verb.start(), _Candidate(re.split(r"[,;:]", clause[verb.end() :])[0], relay)))
                 continue
-            head = re.split(r"\bthat\b|[:;—]", clause[: verb.start()])[-1]
+            head = _HEAD_BOUNDARY.split(clause[: verb.start()])[-1]
             cited = _cited(head) if not participle else None
             if cited:
                 before.append((verb.start(), _Candidate(cited[0], relay, cited[1])))
@@ -439,11 +459,11 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
             if verb.group(0).lower() in ("citing", "quoting"):
                 # "The outlet reported on Monday, citing the JCS, that ...": the outlet relies on the JCS.
-                what = re.split(r"[,;:]|\bthat\b", clause[verb.end() :])[0]
+                what = _OBJECT_END.split(clause[verb.end() :])[0]
                 before.append((verb.start(), _Candidate(subject, relay, what)))
                 continue
-            commas = list(re.finditer(r",\s", subject))
-            parenthetical = bool(re.match(r"\s*,", clause[verb.end() :]))  # "Shipments continue, X said, ..."
+            commas = list(_COMMA.finditer(subject))
+            parenthetical = bool(_COMMA_NEXT.match(clause, verb.end()))  # "Shipments continue, X said, ..."
             if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
                 # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
                 tail = subject[commas[-1].end() :]
@@ -453,12 +473,12 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             before.append((verb.start(), _Candidate(subject, relay, cited_after)))
         elif (
             verb.group(0).lower() not in _PARTICIPLES
-            and not re.match(r"\s+by\b", clause[verb.end() :])
+            and not _BY_NEXT.match(clause, verb.end())
             and not _FINITE_AFTER.match(clause[verb.end() :])  # "deployments reported so far have been"
             and (verb.group(0).lower() in ("told", "tells") or _POSTPOSED_END.match(clause[verb.end() :]))
         ):
             # A postposed verb: "..., officials said (on Tuesday)."
-            commas = list(re.finditer(r",[\"”’']?\s", clause[position : verb.start()]))
+            commas = list(_COMMA_QUOTE.finditer(clause[position : verb.start()]))
             if commas:
                 raw = clause[position + commas[-1].end() : verb.start()]
                 after.append((verb.start(), _Candidate(raw, None, cited_after)))
@@ -468,7 +488,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             before.append((passive.start(), _Candidate(passive.group("x"))))  # "As was stated by X, ..."
         else:
             # "the more than 4,000 dead claimed by X": attached to the figure, it beats an earlier verb.
-            near = not re.search(r"[,;]\s", clause[position : passive.start()]) and passive.start() - position < 60
+            near = not _CLAUSE_PUNCT.search(clause[position : passive.start()]) and passive.start() - position < 60
             (first if near else after).append((passive.start(), _Candidate(passive.group("x"))))
     for inverted in _INVERTED.finditer(clause):
         (before if inverted.start() < position else after).append((inverted.start(), _Candidate(inverted.group("who"))))
