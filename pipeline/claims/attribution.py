@@ -175,6 +175,7 @@ _CITED_PATTERNS = (
         r"(?P<post>.*)$"
     ),
 )
+_CITED_WORDS = ("citing", "quoting", "briefed", "session", "briefing", "meeting", "hearing")
 # A figure an anonymous estimate gives: "a force estimated at 11,000", "put at some 3,000".
 _ANONYMOUS_ESTIMATE = re.compile(
     r"(?:,|\b(?:is|are|was|were|been|being))\s+(?:\w+ly\s+)?(?:estimated|put|reckoned|thought|believed)\s+"
@@ -409,8 +410,17 @@ def _according(clause: str) -> tuple[int, str] | None:
     return m.start(), ",".join(taken).split(".")[0]
 
 
+def _words_before(clause: str, end: int) -> str:
+    """The last few whole words before ``end``: the "...$" tests need no more, and scan less."""
+    start = clause.rfind(" ", 0, max(0, end - 48)) + 1 if end > 48 else 0
+    return clause[start:end]
+
+
 def _cited(head: str) -> tuple[str, str] | None:
     """(speaker, what the speaker relies on) when the words before a speech verb name both."""
+    lowered = head.lower()
+    if not any(word in lowered for word in _CITED_WORDS):
+        return None  # the patterns are costly; most heads name no cited source
     for pattern in _CITED_PATTERNS:
         m = pattern.match(head.strip())
         if m:
@@ -434,14 +444,16 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
         before.append((compound.start(), _Candidate(compound.group("x"))))  # "the NIS estimate had been 200"
     for verb in _VERB.finditer(clause):
         if (
-            (_NOUN_USE.search(clause[: verb.start()]) and not _AUXILIARY_BEFORE.search(clause[: verb.start()]))
-            or _BE_BEFORE.search(clause[: verb.start()])
-            or _MODAL_BEFORE.search(clause[: verb.start()])  # "officials may have counted": a guess, not a source
+            (_NOUN_USE.search(tail := _words_before(clause, verb.start())) and not _AUXILIARY_BEFORE.search(tail))
+            or _BE_BEFORE.search(tail)
+            or _MODAL_BEFORE.search(tail)  # "officials may have counted": a guess, not a source
             or _AT_NEXT.match(clause, verb.end()) is not None  # "a unit estimated at 3,000": no speaker
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
             continue  # "the higher estimates", "called Western estimates": a noun, not a verb
-        after_verb = _CITED_AFTER.match(clause[verb.end() :])
+        following = clause[verb.end() : verb.end() + 120]
+        lowered = following.lower()
+        after_verb = _CITED_AFTER.match(following) if any(w in lowered for w in _CITED_WORDS) else None
         cited_after = next((g for g in after_verb.group("y", "y1", "y2") if g), None) if after_verb else None
         if verb.start() < position:
             told = _TOLD.match(clause[verb.start() :])

@@ -69,6 +69,9 @@ class SourceFamilies:
         """The family of a stored source string (``attributed_to``)."""
         if source is None:
             return self.unattributed
+        return _family(self, source)
+
+    def _family(self, source: str) -> str | None:
         cited = _CITING.search(source)
         if cited:
             found = self._classify(cited.group("cited"), relays=False)
@@ -123,6 +126,12 @@ class SourceFamilies:
                 if left[2].family != right[2].family and _COORDINATED.match(text[left[1] : right[0]]):
                     return self.mixed
         return max(voices, key=lambda s: (s[1] - s[0], -s[0]))[2].family
+
+
+@lru_cache(maxsize=4096)
+def _family(families: SourceFamilies, source: str) -> str | None:
+    """Sources repeat within and across articles; a pure memo of ``SourceFamilies._family``."""
+    return families._family(source)
 
 
 @lru_cache(maxsize=32)
