@@ -7,8 +7,11 @@ the same construction, not sentences the rules were tuned on.
 
 **Speech verbs and their subjects.**  "X said / told / estimated / counted /
 acknowledged that N ...": the subject before the verb.  A verb used as a noun
-("the higher estimates"), after a modal ("officials may have counted") or as
-a participle adjective ("a brigade estimated at 4,000") names nobody.
+("the higher estimates"), after a modal ("officials may have counted"), as an
+infinitive ("it is hard to confirm") or as a participle adjective ("a brigade
+estimated at 4,000") names nobody.  A belief verb inside reported content
+yields to the sentence's own speaker ("Customs papers show N, and Moscow
+expects M more, the president said" credits the president with both).
 
 **Postposed and parenthetical speakers.**  "N soldiers died, the ministry
 said (on Friday | in a statement)": a verb that ends its clause, after a
@@ -41,7 +44,7 @@ with no "by": nobody is credited, even inside another speaker's sentence.
 **Anaphors, pronouns and acronyms.**  "he", "it", "those officials", "the
 agency" resolve to the most recent source named earlier in the article that
 fits; "the paper", "the Seoul-based daily", "the outlet" to the most recent
-relay (outlet) named.  "N of them were killed" without a speaker of its own
+relay (outlet) named; "its sources" to "<that outlet>, citing sources".  "N of them were killed" without a speaker of its own
 keeps the previous figure's source, and so does a figure in a later clause
 of the same sentence ("X estimates N were sent; M of them died").  An agency
 named by its letters ("the NIS") is stored under the name the article spells
@@ -101,6 +104,10 @@ _VERB_FOLLOWS = re.compile(
 _CLAUSE_LIKE = re.compile(r"\d|[\"“”]|\b(?:are|is|was|were|has|have|had|stand|stands|remain|remains)\b")
 _FINITE_AFTER = re.compile(r"^[^,.;]*?\b(?:has|have|had|is|are|was|were|will)\b", re.IGNORECASE)
 _BE_BEFORE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+(?:\w+ly\s+)?$", re.IGNORECASE)
+# An uninflected speech verb: after "to" it is an infinitive and names nobody ("hard to confirm").
+_BASE_FORM = re.compile(r"(?i)(?!\w*(?:s|ed|ing)$)\w+")
+# Verbs of belief inside reported content: "..., and Moscow expects more, he said" credits "he".
+_BELIEF_VERBS = {"expect", "expects", "believe", "believes"}
 _PARTICIPLES = {"telling", "saying", "adding", "citing", "claiming", "estimating", "noting", "warning"}
 _FINITE = re.compile(
     r"^(?:\w+ed|has|have|had|is|are|was|were|will|would|said|says|told|tells|painted|made|gave|put|took|sent)$",
@@ -193,6 +200,7 @@ _DESCRIPTIVE = re.compile(
     r"wire|service)$",
     re.IGNORECASE,
 )
+_THEIR_SOURCES = re.compile(r"^(?P<owner>its|their|his|her)\s+(?:own\s+)?(?P<who>sources|informants|contacts)$")
 _RELAY_HEADS = {"paper", "newspaper", "daily", "outlet", "broadcaster", "publication", "wire"}
 # "Around 600 of them", "most of those": a figure taken out of the previous one.
 _OF_THEM = re.compile(r"^[\w\s,.-]{0,24}?\bof\s+(?:them|those|these)\b", re.IGNORECASE)
@@ -265,8 +273,17 @@ class Discourse:
 
     def resolve(self, text: str) -> str | None:
         lowered = text.lower().strip()
+        owned = _THEIR_SOURCES.match(lowered)
+        if owned:
+            pronoun = {"its": "it", "their": "they"}.get(owned.group("owner"), owned.group("owner"))
+            owner = self.resolve(pronoun)  # "its sources": the outlet's unnamed sources
+            return f"{owner}, citing {owned.group('who')}" if owner else None
         if lowered in _PRONOUNS:
-            people = [s for s in self.sources if _TITLE.search(s) or not _NON_PERSON.search(s)]
+            people = [
+                s
+                for s in self.sources
+                if (_TITLE.search(s) or not _NON_PERSON.search(s)) and not self.families.is_relay(s)
+            ]
             if lowered in ("he", "she", "his", "her", "i"):
                 return people[-1] if people else None
             bodies = [s for s in self.sources if s not in people]
@@ -362,8 +379,8 @@ def _clean(subject: str) -> str | None:
         return None  # quoted speech, not a speaker
     if not s or len(s.split()) > 14 or not _LETTER.search(s):
         return None
-    if _VERB.match(s):
-        return None  # "says he": the speaker is before the verb
+    if _VERB.match(s) and s[:1].islower():
+        return None  # "says he": the speaker is before the verb ("Estimates from Seoul" is a source)
     if _PARTICIPLE_START.match(s) or _DIGIT_NOT_TIMES.search(s):
         return None  # "called Western", "the more than 4,000 dead": a phrase, not a speaker
     return s
@@ -436,6 +453,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
     """Possible sources of a figure at ``position``: nearest before it first, then those after it."""
     before: list[tuple[int, _Candidate]] = []
     after: list[tuple[int, _Candidate]] = []
+    weak: list[tuple[int, _Candidate]] = []  # belief verbs: a postposed speaker outranks them
     accorded = _according(clause)
     if accorded:
         (before if accorded[0] < position else after).append((accorded[0], _Candidate(accorded[1])))
@@ -447,6 +465,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
             (_NOUN_USE.search(tail := _words_before(clause, verb.start())) and not _AUXILIARY_BEFORE.search(tail))
             or _BE_BEFORE.search(tail)
             or _MODAL_BEFORE.search(tail)  # "officials may have counted": a guess, not a source
+            or (tail.endswith(" to ") and _BASE_FORM.fullmatch(verb.group(0)) is not None)  # "impossible to confirm"
             or _AT_NEXT.match(clause, verb.end()) is not None  # "a unit estimated at 3,000": no speaker
             or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
         ):
@@ -456,33 +475,34 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
         after_verb = _CITED_AFTER.match(following) if any(w in lowered for w in _CITED_WORDS) else None
         cited_after = next((g for g in after_verb.group("y", "y1", "y2") if g), None) if after_verb else None
         if verb.start() < position:
+            target = weak if verb.group(0).lower() in _BELIEF_VERBS else before
             told = _TOLD.match(clause[verb.start() :])
             relay = told.group("relay").strip() if told else None
             participle = verb.group(0).lower() in _PARTICIPLES
             if verb.group(0).lower() == "citing" and not clause[: verb.start()].strip(" -–—\"'“‘"):
                 # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
-                before.append((verb.start(), _Candidate(re.split(r"[,;:]", clause[verb.end() :])[0], relay)))
+                target.append((verb.start(), _Candidate(re.split(r"[,;:]", clause[verb.end() :])[0], relay)))
                 continue
             head = _HEAD_BOUNDARY.split(clause[: verb.start()])[-1]
             cited = _cited(head) if not participle else None
             if cited:
-                before.append((verb.start(), _Candidate(cited[0], relay, cited[1])))
+                target.append((verb.start(), _Candidate(cited[0], relay, cited[1])))
                 continue
             subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
             if verb.group(0).lower() in ("citing", "quoting"):
                 # "The outlet reported on Monday, citing the JCS, that ...": the outlet relies on the JCS.
                 what = _OBJECT_END.split(clause[verb.end() :])[0]
-                before.append((verb.start(), _Candidate(subject, relay, what)))
+                target.append((verb.start(), _Candidate(subject, relay, what)))
                 continue
             commas = list(_COMMA.finditer(subject))
             parenthetical = bool(_COMMA_NEXT.match(clause, verb.end()))  # "Shipments continue, X said, ..."
             if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
                 # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
                 tail = subject[commas[-1].end() :]
-                before.append((verb.start(), _Candidate(tail, relay, cited_after)))
+                target.append((verb.start(), _Candidate(tail, relay, cited_after)))
                 if parenthetical:
                     continue  # the words before the comma are what was said, never who said it
-            before.append((verb.start(), _Candidate(subject, relay, cited_after)))
+            target.append((verb.start(), _Candidate(subject, relay, cited_after)))
         elif (
             verb.group(0).lower() not in _PARTICIPLES
             and not _BY_NEXT.match(clause, verb.end())
@@ -505,6 +525,7 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
     for inverted in _INVERTED.finditer(clause):
         (before if inverted.start() < position else after).append((inverted.start(), _Candidate(inverted.group("who"))))
     ordered = first + sorted(before, key=lambda c: -c[0]) + sorted(after, key=lambda c: c[0])
+    ordered += sorted(weak, key=lambda c: -c[0])
     return [candidate for _, candidate in ordered]
 
 

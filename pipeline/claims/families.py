@@ -75,8 +75,8 @@ class SourceFamilies:
         cited = _CITING.search(source)
         if cited:
             found = self._classify(cited.group("cited"), relays=False)
-            if found is not None:
-                return found
+            if found is not None and found != self.unattributed:
+                return found  # "X, citing sources" says no more than X
         return self._classify(source, relays=True)
 
     def is_relay(self, source: str) -> bool:
@@ -111,9 +111,10 @@ class SourceFamilies:
         spans = self._spans(source)
         voices = [s for s in spans if not s[2].relay and s[2].family != self.unattributed]
         if not voices:
-            if any(s[2].family == self.unattributed for s in spans):
-                return self.unattributed  # "some reports", "sources"
-            return spans[0][2].family if spans and relays else None
+            relayed = [s for s in spans if s[2].relay]
+            if relayed and relays:
+                return relayed[0][2].family  # an outlet named says more than "its sources"
+            return self.unattributed if spans else None  # "some reports", "sources"
         text = source.casefold().translate(_PLAIN)
         if (
             spans[-1][2].relay

@@ -161,3 +161,34 @@ def test_without_a_sources_section_families_are_empty(kursk_topic: TopicConfig) 
     surface, (source, relay, family) = next(iter(_claims(text, topic).items()))
     assert surface == "300"
     assert family is None and relay is None and source == "Reuters, citing Ukrainian officials"
+
+
+def test_a_closing_speaker_outranks_a_belief_inside_what_was_said(kursk_topic: TopicConfig) -> None:
+    text = (
+        "Customs papers show 2 million shells crossed the border, and Moscow expects 1 million more next year, "
+        "the Ukrainian president said."
+    )
+    claims = _claims(text, kursk_topic)
+    assert claims["1 million"][0] == claims["2 million"][0] == "Ukrainian president"
+    assert _claims("Moscow expects 1 million more shells next year.", kursk_topic)["1 million"][0] == "Moscow"
+
+
+def test_an_infinitive_names_nobody_but_a_preposition_keeps_its_speaker(kursk_topic: TopicConfig) -> None:
+    clause = "Because it was hard to confirm each shipment, analysts used a range of 3 to 5 million shells."
+    assert attribute(clause, clause.index("3 to"), Discourse(text=clause)) is None
+    text = "A retired colonel I talked to insists that 20,000 North Korean troops have rotated through Kursk."
+    assert _claims(text, kursk_topic)["20,000"][0] == "A retired colonel I talked to"
+
+
+def test_a_sentence_opening_with_a_noun_is_a_source(kursk_topic: TopicConfig) -> None:
+    text = "Estimates from Washington and Seoul put the North Korean dead at around 1,500."
+    source, _, family = _claims(text, kursk_topic)["around 1,500"]
+    assert source == "Estimates from Washington and Seoul" and family == "mixed_sources"
+
+
+def test_an_outlets_own_sources_belong_to_the_outlet(kursk_topic: TopicConfig) -> None:
+    text = (
+        "The Financial Times reported the first clashes on Friday. Its sources also said 700 North Korean "
+        "soldiers had been wounded."
+    )
+    assert _claims(text, kursk_topic)["700"] == ("Financial Times, citing sources", None, "media")
