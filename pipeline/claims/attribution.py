@@ -44,7 +44,8 @@ with no "by": nobody is credited, even inside another speaker's sentence.
 **Anaphors, pronouns and acronyms.**  "he", "it", "those officials", "the
 agency" resolve to the most recent source named earlier in the article that
 fits; "the paper", "the Seoul-based daily", "the outlet" to the most recent
-relay (outlet) named; "its sources" to "<that outlet>, citing sources".  "N of them were killed" without a speaker of its own
+relay (outlet) named; "its sources" to "<that outlet>, citing sources".
+"N of them were killed" without a speaker of its own
 keeps the previous figure's source, and so does a figure in a later clause
 of the same sentence ("X estimates N were sent; M of them died").  An agency
 named by its letters ("the NIS") is stored under the name the article spells
