@@ -6,6 +6,7 @@ what is wrong, so an operator can fix a typo without reading code.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -74,13 +75,63 @@ class MetricSpec(_Strict):
         return self
 
 
+class RelevanceRule(_Strict):
+    """One way of being on topic: ``min_matches`` distinct terms of ``required`` and ``terms``
+    together, at least one of them from ``required``."""
+
+    description: str | None = None
+    required: Annotated[list[str], Field(min_length=1)]
+    terms: list[str] = []
+    min_matches: Annotated[int, Field(ge=1)] = 1
+
+
 class RelevanceSpec(_Strict):
     """An article is on topic when it mentions at least ``min_matches`` distinct terms
-    and, if ``required`` is set, at least one of those."""
+    and, if ``required`` is set, at least one of those; or when it satisfies one of the
+    ``alternatives`` (a catalogue metric reported without the topic's usual names, such as
+    Kursk's displaced civilians in a report that never names North Korea)."""
 
     terms: Annotated[list[str], Field(min_length=1)]
     required: list[str] = []
     min_matches: Annotated[int, Field(ge=1)] = 1
+    alternatives: list[RelevanceRule] = []
+
+
+class SourceFamilySpec(_Strict):
+    """A group of sources that speak with one voice (an agency and its officials, a government).
+
+    ``names`` are words or phrases that, found in a claim's source, put it in the family.  A
+    ``relay`` family (the media) passes on what others say: when its member cites a source, the
+    cited source originates the figure and the member is stored as its relay.
+    """
+
+    description: str
+    names: Annotated[list[str], Field(min_length=1)]
+    relay: bool = False
+
+
+class SourcesSpec(_Strict):
+    """Source families of a topic.  ``mixed`` is the family of a source naming several families
+    ("US and South Korean estimates"); ``unattributed`` the family of a figure nobody is credited
+    with, or credited to vague words such as "some reports" (its ``names``, when it is listed in
+    ``families``).  ``acronyms`` spell out an agency the article names only by its letters."""
+
+    families: Annotated[dict[str, SourceFamilySpec], Field(min_length=1)]
+    mixed: str | None = None
+    unattributed: str = "unattributed"
+    acronyms: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _families_exist(self) -> SourcesSpec:
+        for name in self.families:
+            if not re.fullmatch(r"[a-z0-9_]+", name):
+                raise ValueError(f"families.{name}: a family name is [a-z0-9_]+")
+        if self.mixed is not None and self.mixed not in self.families:
+            raise ValueError(f"mixed names unknown family {self.mixed!r}")
+        for acronym in self.acronyms:
+            if not re.fullmatch(r"[A-Z][A-Z0-9]{1,9}", acronym):
+                raise ValueError(f"acronyms.{acronym}: an acronym is 2-10 capital letters or digits")
+        return self
 
 
 class AlertRoute(_Strict):
@@ -138,6 +189,9 @@ class TopicConfig(_Strict):
     # Predicates that make a counted figure something else ("2,000 wounded sent home" are repatriated).
     other_events: list[str] = []
 
+    # Source families (README "Configuring a topic"); without it every source is one family.
+    sources: SourcesSpec | None = None
+
     @model_validator(mode="after")
     def _parents_exist(self) -> TopicConfig:
         for name, spec in self.metrics.items():
@@ -179,7 +233,10 @@ __all__ = [
     "FeedSpec",
     "FetchSpec",
     "MetricSpec",
+    "RelevanceRule",
     "RelevanceSpec",
+    "SourceFamilySpec",
+    "SourcesSpec",
     "TopicConfig",
     "TopicConfigError",
     "load_topic",

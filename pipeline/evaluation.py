@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config import TopicConfig
-from pipeline.records import Article, Claim, SourcedClaim
+from pipeline.records import Article, Claim, DatePrecision, SourcedClaim
 
 _STOPWORDS = {"the", "and", "of", "to", "a", "an", "in", "on", "for", "from", "with", "via", "by", "s"}
 _TOLERANCE = 0.005
@@ -54,6 +54,7 @@ class LabelledClaim:
     surface: str
     attributed_to: str | None
     unverified: bool | None = None
+    attribution_key: str | None = None  # the source family the labeller gave
 
 
 @dataclass
@@ -68,6 +69,8 @@ class EvalReport:
     attribution_correct: int = 0
     unverified_compared: int = 0
     unverified_correct: int = 0
+    family_compared: int = 0
+    family_correct: int = 0
     contradictions_predicted: int = 0
     contradictions_labelled: int = 0
     contradictions_correct: int = 0
@@ -76,6 +79,7 @@ class EvalReport:
     spurious: list[str] = field(default_factory=list)
     wrong_hedge: list[str] = field(default_factory=list)
     wrong_attribution: list[str] = field(default_factory=list)
+    wrong_family: list[str] = field(default_factory=list)
     wrong_contradictions: list[str] = field(default_factory=list)
 
     @property
@@ -104,6 +108,11 @@ class EvalReport:
         return self.unverified_correct / self.unverified_compared if self.unverified_compared else 1.0
 
     @property
+    def source_family_accuracy(self) -> float:
+        """Matched claims whose label names a family (``attribution_key``) and whose family agrees."""
+        return self.family_correct / self.family_compared if self.family_compared else 1.0
+
+    @property
     def contradiction_precision(self) -> float:
         if not self.contradictions_predicted:
             return 1.0 if not self.contradictions_labelled else 0.0
@@ -114,7 +123,8 @@ class EvalReport:
         return self.contradictions_correct / self.contradictions_labelled if self.contradictions_labelled else 1.0
 
     def to_dict(self) -> dict[str, Any]:
-        scores = {name: round(getattr(self, name), 4) for name in (*SCORE_KEYS, "unverified_accuracy")}
+        extra = ("unverified_accuracy", "source_family_accuracy")
+        scores = {name: round(getattr(self, name), 4) for name in (*SCORE_KEYS, *extra)}
         counts = {
             name: getattr(self, name)
             for name in (
@@ -126,11 +136,19 @@ class EvalReport:
                 "contradictions_labelled",
                 "contradictions_correct",
                 "non_contradictions_flagged",
+                "family_compared",
             )
         }
         details = {
             name: getattr(self, name)
-            for name in ("missed", "spurious", "wrong_hedge", "wrong_attribution", "wrong_contradictions")
+            for name in (
+                "missed",
+                "spurious",
+                "wrong_hedge",
+                "wrong_attribution",
+                "wrong_family",
+                "wrong_contradictions",
+            )
         }
         return {**scores, **counts, **details}
 
@@ -151,7 +169,7 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
         if missing:
             raise EvaluationError(f"{path}: article record lacks {', '.join(missing)}")
         text = "\n".join(p.strip() for p in record["paragraphs"] if p and p.strip())
-        published = _date(record.get("published"), path)
+        published, precision = _date(record.get("published"), path)
         articles.append(
             Article(
                 article_id=str(record["id"]),
@@ -164,6 +182,7 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
                 language=record.get("language"),
                 text=text,
                 content_hash=content_hash(text),
+                published_precision=precision,
             )
         )
     if not articles:
@@ -171,17 +190,16 @@ def load_corpus(corpus_dir: str | Path) -> list[Article]:
     return articles
 
 
-def _date(value: object, path: Path) -> datetime | None:
+def _date(value: object, path: Path) -> tuple[datetime | None, DatePrecision]:
+    """Month precision ("2025-06") is dated to the month's first day, the earliest it can be."""
+    from pipeline.extract import parse_date
+
     if not value:
-        return None
-    text = str(value)
-    if re.fullmatch(r"\d{4}-\d{2}", text):
-        text += "-01"  # month precision: dated to the month's first day, the earliest it can be
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise EvaluationError(f"{path}: published {value!r} is not an ISO date (YYYY-MM-DD or YYYY-MM)") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return None, "none"
+    parsed = parse_date(str(value))
+    if parsed is None:
+        raise EvaluationError(f"{path}: published {value!r} is not an ISO date (YYYY-MM-DD, YYYY-MM or YYYY)")
+    return parsed
 
 
 def load_labels(labels_file: str | Path) -> tuple[list[LabelledClaim], list[tuple[str, str]], list[tuple[str, str]]]:
@@ -199,6 +217,7 @@ def load_labels(labels_file: str | Path) -> tuple[list[LabelledClaim], list[tupl
                 surface=str(c.get("surface") or ""),
                 attributed_to=c.get("attributed_to"),
                 unverified=c.get("unverified"),
+                attribution_key=c.get("attribution_key"),
             )
             for i, c in enumerate(raw["claims"], start=1)
         ]
@@ -287,6 +306,14 @@ def evaluate(corpus_dir: str | Path, labels_file: str | Path, topic: TopicConfig
             if label.unverified is not None:
                 report.unverified_compared += 1
                 report.unverified_correct += claim.unverified == label.unverified
+            if label.attribution_key is not None:
+                report.family_compared += 1
+                if claim.source_family == label.attribution_key:
+                    report.family_correct += 1
+                else:
+                    report.wrong_family.append(
+                        f"{label.claim_id} {claim.attributed_to!r}: {claim.source_family} != {label.attribution_key}"
+                    )
             if attribution_matches(claim.attributed_to, label.attributed_to):
                 report.attribution_correct += 1
             else:
@@ -357,6 +384,7 @@ def format_report(report: EvalReport) -> str:
         f"hedge accuracy    {report.hedge_accuracy:.3f}",
         f"attribution acc.  {report.attribution_accuracy:.3f}",
         f"unverified acc.   {report.unverified_accuracy:.3f}",
+        f"source family acc. {report.source_family_accuracy:.3f} ({report.family_compared} labelled with a family)",
         f"contradictions    precision {report.contradiction_precision:.3f}, recall {report.contradiction_recall:.3f} "
         f"({report.contradictions_correct}/{report.contradictions_predicted} predicted, "
         f"{report.contradictions_labelled} labelled; {report.non_contradictions_flagged} labelled non-contradictions "
@@ -367,6 +395,7 @@ def format_report(report: EvalReport) -> str:
         ("spurious", report.spurious),
         ("wrong hedge", report.wrong_hedge),
         ("wrong attribution", report.wrong_attribution),
+        ("wrong source family", report.wrong_family),
         ("unexpected contradictions", report.wrong_contradictions),
     ):
         lines += [f"{title}:"] + [f"  {item}" for item in items] if items else []

@@ -18,7 +18,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from pipeline.pages import MIN_TEXT_CHARS, PageVerdict, PageView, classify_page
-from pipeline.records import Article, FetchedPage, stable_id
+from pipeline.records import Article, DatePrecision, FetchedPage, stable_id
 from pipeline.urls import canonical_url as normalise_url
 from pipeline.urls import page_canonical
 
@@ -60,17 +60,19 @@ def extract_article(page: FetchedPage, languages: Collection[str] | None = None)
     if len(text) < MIN_TEXT_CHARS:  # classify_page calls it a stub first; kept as the invariant
         raise ExtractionError(f"{page.final_url}: main text too short ({len(text)} < {MIN_TEXT_CHARS} characters)")
     canonical = page_canonical(page.final_url, meta.get("canonical"), meta.get("og_url"), doc.url)
+    published_at, precision = _published_at(meta.get("published_time"), doc.date, page)
     return Article(
         article_id=stable_id(canonical),
         url=page.url,
         canonical_url=canonical,
         title=title,
         outlet=_outlet(doc, page.final_url),
-        published_at=_published_at(meta.get("published_time"), doc.date, page),
+        published_at=published_at,
         fetched_at=page.fetched_at,
         language=_language(doc.language or meta.get("lang")),
         text=text,
         content_hash=content_hash(text),
+        published_precision=precision,
     )
 
 
@@ -126,24 +128,39 @@ def _outlet(doc: trafilatura.settings.Document, url: str) -> str | None:
     return urlsplit(url).hostname
 
 
-def _published_at(meta_time: str | None, doc_date: str | None, page: FetchedPage) -> datetime | None:
-    """The page's own timestamp, else the feed's, else the day the page names."""
+def _published_at(
+    meta_time: str | None, doc_date: str | None, page: FetchedPage
+) -> tuple[datetime | None, DatePrecision]:
+    """The page's own timestamp, else the feed's, else the day the page names; with how precise it is.
+
+    A page dated only to a month ("2025-06") is kept, dated to the month's first day with
+    precision "month", rather than refused or given the fetch time; a page with no date at
+    all is kept with precision "none".
+    """
     if meta_time:
-        parsed = _parse_time(meta_time)
+        parsed = parse_date(meta_time)
         if parsed is not None:
             return parsed
     feed_time = page.entry.published_at
     if feed_time is not None:
-        return feed_time if feed_time.tzinfo else feed_time.replace(tzinfo=UTC)
-    return _parse_time(doc_date) if doc_date else None
+        return (feed_time if feed_time.tzinfo else feed_time.replace(tzinfo=UTC)), "day"
+    parsed = parse_date(doc_date) if doc_date else None
+    return parsed if parsed is not None else (None, "none")
 
 
-def _parse_time(value: str) -> datetime | None:
+def parse_date(value: str) -> tuple[datetime, DatePrecision] | None:
+    """An ISO timestamp or date, or a month ("2025-06") or year ("2025") dated to its first day."""
+    text = value.strip()
+    precision: DatePrecision = "day"
+    if re.fullmatch(r"\d{4}-\d{2}", text):
+        text, precision = text + "-01", "month"
+    elif re.fullmatch(r"\d{4}", text):
+        text, precision = text + "-01-01", "year"
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)), precision
 
 
 def _language(value: str | None) -> str | None:
@@ -160,4 +177,4 @@ def _clean(value: str | None) -> str | None:
     return cleaned or None
 
 
-__all__ = ["ExtractionError", "NotAnArticle", "content_hash", "extract_article", "normalise_url"]
+__all__ = ["ExtractionError", "NotAnArticle", "content_hash", "extract_article", "normalise_url", "parse_date"]

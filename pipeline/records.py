@@ -23,6 +23,8 @@ SEVERITIES: tuple[str, ...] = get_args(Severity)  # ordered, weakest first
 
 Modality = Literal["actual", "planned"]
 Role = Literal["combat", "engineering", "security", "unspecified"]
+# How much of ``published_at`` the page or feed gave: a month-only date is stored as the 1st.
+DatePrecision = Literal["day", "month", "year", "none"]
 
 OTHER_METRIC = "other"
 
@@ -74,6 +76,7 @@ class Article:
     language: str | None
     text: str
     content_hash: str
+    published_precision: DatePrecision | None = None  # None: not recorded ("day" if published_at, else "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,7 @@ class Claim:
     event: str | None = None
     scope: str = "total"
     metric_rule: str | None = None
-    source_family: str | None = None
+    source_family: str | None = None  # the topic's family of the originating source (None: no family matched)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,14 @@
 Feeds are broad (a world-news feed) while a topic is narrow, so most entries
 are off topic; counting distinct whole-word terms keeps a passing mention of
 one word ("Kursk" in a sports report) from letting an article in.
+
+A topic's usual names are not the only way to be on topic: a report on
+Kursk's displaced civilians is about a catalogue metric even when it never
+names North Korea.  ``relevance.alternatives`` in the topic file lists such
+other ways, each a rule of its own (required terms, other terms, a minimum),
+so admitting them stays configuration: "Kursk" together with "displaced" or
+"evacuees" admits a report on the region's refugees, while "Kursk" with
+"football" alone does not.
 """
 
 from __future__ import annotations
@@ -10,18 +18,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from pipeline.config import RelevanceSpec
+from pipeline.config import RelevanceRule, RelevanceSpec
 from pipeline.records import Article
 
 _PLAIN = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-"})
 
 
 def is_relevant(article: Article, spec: RelevanceSpec) -> bool:
+    """On topic by the main rule, or by one of the topic's ``alternatives``."""
     haystack = f"{article.title or ''}\n{article.text}"
-    found = matched_terms(haystack, [*spec.terms, *spec.required])
-    if spec.required and not any(term in found for term in _distinct(spec.required)):
+    rules: list[RelevanceSpec | RelevanceRule] = [spec, *spec.alternatives]
+    return any(_passes(haystack, rule) for rule in rules)
+
+
+def _passes(haystack: str, rule: RelevanceSpec | RelevanceRule) -> bool:
+    found = matched_terms(haystack, [*rule.terms, *rule.required])
+    if rule.required and not any(term in found for term in _distinct(rule.required)):
         return False
-    return len(found) >= spec.min_matches
+    return len(found) >= rule.min_matches
 
 
 def matched_terms(text: str, terms: Iterable[str]) -> set[str]:

@@ -259,15 +259,15 @@ def retry_schedule(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, date
 
 _ARTICLE_INSERT = (
     "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at, language,"
-    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity, published_precision)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
 )
 _CLAIM_INSERT = (
     "INSERT INTO claims (claim_id, article_id, topic, metric, stated_low, stated_high, value_low, value_high,"
     " hedge, surface, sentence, char_start, char_end, attributed_to, relayed_by, refers_to, period_start,"
     " period_end, unverified, modality, role, extractor_version, run_id, loaded_at, population, event, scope,"
-    " metric_rule, copy_of_article)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+    " metric_rule, source_family, copy_of_article)"
+    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
     " (SELECT duplicate_of FROM articles WHERE article_id = ?))"
 )
 # One statement for all bands; DuckDB answers an IN list on the indexed bucket key with
@@ -329,7 +329,7 @@ def _original_of(con: duckdb.DuckDBPyConnection, article_id: str) -> str:
 def _stored_article(con: duckdb.DuckDBPyConnection, article_id: str) -> Article | None:
     row = con.execute(
         "SELECT article_id, url, canonical_url, title, outlet, published_at, fetched_at, language, text,"
-        " content_hash FROM articles WHERE article_id = ?",
+        " content_hash, published_precision FROM articles WHERE article_id = ?",
         [article_id],
     ).fetchone()
     return None if row is None else Article(*row)
@@ -492,6 +492,7 @@ def _insert_article(
             None if match is None else match.original_id,
             None if match is None else match.kind,
             None if match is None else match.similarity,
+            a.published_precision or ("day" if a.published_at else "none"),
         ],
     )  # fmt: skip
 
@@ -527,13 +528,13 @@ def _relink_url(con: duckdb.DuckDBPyConnection, url: str, article_id: str, origi
 
 
 def _claim_row(c: Claim, run_id: str, now: datetime) -> list[Any]:
-    """Column values of one ``claims`` row, in ``_CLAIM_INSERT_COLUMNS`` order (``checked_at`` is set
+    """Column values of one ``claims`` row, in ``_CLAIM_INSERT`` order (``checked_at`` is set
     later, by ``record_check``)."""
     return [
         c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low, c.value_high,
         c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to, c.relayed_by, c.refers_to,
         c.period_start, c.period_end, c.unverified, c.modality, c.role, c.extractor_version, run_id, now,
-        c.population, c.event, c.scope, c.metric_rule,
+        c.population, c.event, c.scope, c.metric_rule, c.source_family,
     ]  # fmt: skip
 
 
@@ -577,14 +578,14 @@ _CLAIM_COLUMNS = (
     "c.claim_id, c.article_id, c.topic, c.metric, c.stated_low, c.stated_high, c.value_low,"
     " c.value_high, c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to,"
     " c.relayed_by, c.refers_to, c.period_start, c.period_end, c.unverified, c.modality, c.role,"
-    " c.extractor_version, c.population, c.event, c.scope, c.metric_rule, a.url, a.outlet, a.published_at,"
-    " c.copy_of_article"
+    " c.extractor_version, c.population, c.event, c.scope, c.metric_rule, c.source_family, a.url, a.outlet,"
+    " a.published_at, c.copy_of_article"
 )
 
 
 def _sourced(row: tuple[Any, ...]) -> SourcedClaim:
-    claim = Claim(*row[:26])
-    return SourcedClaim(claim=claim, url=row[26], outlet=row[27], published_at=row[28], copy_of=row[29])
+    claim = Claim(*row[:27])
+    return SourcedClaim(claim=claim, url=row[27], outlet=row[28], published_at=row[29], copy_of=row[30])
 
 
 def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[SourcedClaim], list[SourcedClaim]]:
@@ -837,7 +838,7 @@ def stored_articles(con: duckdb.DuckDBPyConnection, topic: str) -> list[Article]
     """Articles that produced claims for a topic (or were stored under it): the input of reprocessing."""
     rows = con.execute(
         "SELECT a.article_id, a.url, a.canonical_url, a.title, a.outlet, a.published_at,"
-        " a.fetched_at, a.language, a.text, a.content_hash FROM articles a"
+        " a.fetched_at, a.language, a.text, a.content_hash, a.published_precision FROM articles a"
         " WHERE a.article_id IN (SELECT article_id FROM seen_urls WHERE topic = ?"
         " AND outcome IN ('stored', 'near_duplicate'))"
         " ORDER BY a.published_at NULLS FIRST, a.article_id",
@@ -874,7 +875,7 @@ def replace_claims(
                     " period_end = excluded.period_end, unverified = excluded.unverified,"
                     " modality = excluded.modality, role = excluded.role,"
                     " extractor_version = excluded.extractor_version, run_id = excluded.run_id,"
-                    " copy_of_article = excluded.copy_of_article",
+                    " copy_of_article = excluded.copy_of_article, source_family = excluded.source_family",
                     [*_claim_row(c, run_id, now), c.article_id],
                 )
         con.execute("COMMIT")

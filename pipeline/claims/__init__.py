@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.claims.attribution import Discourse, attribute, headline_source, sources_in
+from pipeline.claims.attribution import Attribution, Discourse, attribute, headline_source, sources_in
+from pipeline.claims.families import SourceFamilies
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
 from pipeline.claims.metrics import (
@@ -165,7 +166,8 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     catalogue = catalogue or Catalogue.of(topic)
     sentences = sentences_of(article.text)
     anchor = article.published_at.date() if article.published_at else None
-    discourse = Discourse()
+    families = SourceFamilies.of(topic.sources)
+    discourse = Discourse(text=article.text, families=families)
     caveats: list[Caveat] = []
     found: list[_Found] = []
     speaker: str | None = None  # the speaker of a quotation still open
@@ -195,13 +197,16 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
         framed = [_framed(d, c, catalogue, anaphor) for d, c in zip(decisions, contexts, strict=True)]
         anaphor = next((d.metric for d in reversed(decisions) if d.metric != OTHER_METRIC), anaphor)
         named: list[str] = []
+        sentence_attribution: Attribution | None = None  # a later clause ("...; 600 of them died") keeps it
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
+            inherited = sentence_attribution
             for figure, candidate, decision, context in zip(figures, decisions, framed, contexts, strict=True):
                 metric = decision.metric
                 if not clause_start <= figure.number_start < clause_end or _incidental(figure, metric, catalogue):
                     continue
-                attribution = attribute(clause, figure.number_start - clause_start, discourse)
+                attribution = attribute(clause, figure.number_start - clause_start, discourse) or inherited
+                sentence_attribution = attribution or sentence_attribution
                 source = attribution.source if attribution else speaker
                 if source is None and sentence.headline:
                     source = headline_source(sentence.text)
@@ -221,7 +226,7 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
             pending_headline = []
         if _open_quote(sentence.text):
             speaker = None if speaker else (named[-1] if named else (found[-1].source if found else None))
-    return [_claim(article, topic, f, caveats, catalogue, anchor) for f in found]
+    return [_claim(article, topic, f, caveats, catalogue, anchor, families) for f in found]
 
 
 _DENOMINATOR_BEFORE = re.compile(r"\b(?:of(?:\s+the)?|out\s+of(?:\s+the)?)\s*$")
@@ -307,6 +312,7 @@ def _claim(
     caveats: list[Caveat],
     catalogue: Catalogue,
     anchor: object,
+    families: SourceFamilies,
 ) -> Claim:
     sentence, figure, metric = found.sentence, found.figure, found.metric
     spec = topic.metrics.get(metric)
@@ -346,4 +352,5 @@ def _claim(
         event=frame.event if frame else None,
         scope=_scope(found),
         metric_rule=found.rule or None,
+        source_family=families.family(found.source),
     )

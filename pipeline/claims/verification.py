@@ -1,10 +1,31 @@
 """Which figures a "could not be independently verified" caveat covers.
 
-A caveat in the figure's own sentence covers that sentence.  A standalone
-caveat sentence covers the figures before it in its paragraph, and, when it
-names what it doubts ("troop numbers and casualty figures"), every figure of
-those metrics in the article.  A caveat in a relative clause ("..., which
-Reuters was unable to confirm") covers only its own sentence.
+Rule families (examples in wordings the rules were not written from):
+
+**Caveat cues.**  A sentence doubts what it reports when it says the figures
+"could not be / have not been (independently) verified, confirmed or
+corroborated", calls them "unverified", or says "verification is lacking /
+pending / not possible": "Neither claim could be confirmed", "The toll has
+not been corroborated by an independent source".
+
+**Own sentence.**  A caveat covers every figure of its own sentence:
+"Officials put the dead at 90, a number that could not be checked
+independently".
+
+**Relative clause.**  A caveat in a relative clause ("..., which the agency
+was unable to confirm") covers only its own sentence, and the metrics the
+sentence names wherever they appear ("the casualty figures, which no one
+could verify").
+
+**Standalone caveat sentence.**  A caveat sentence covers the figures before
+it in its paragraph ("Kyiv says 300 died. That account could not be checked
+independently."), and,
+when it names what it doubts ("troop numbers", "the casualty figures"),
+every figure of those metrics (and their parts) in the article.  A caveat
+paragraph with no figures of its own that speaks of figures in general
+("Figures are given as published; none has been checked") covers them all.
+
+**Closing "that".**  "...; we could not confirm that" doubts its sentence only.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ SELECT
     a.outlet, a.published_at, a.title, a.url, c.sentence,
     c.char_start, c.char_end, c.article_id, c.extractor_version,
     c.population, c.event, c.scope, c.metric_rule,
+    c.source_family, a.published_precision,
     c.copy_of_article  -- set when the article is a near copy: the figure is relayed, not a second source
 FROM claims c
 JOIN articles a USING (article_id);
@@ -19,7 +20,7 @@ CREATE OR REPLACE VIEW source_claims_over_time AS
 SELECT
     topic, metric,
     coalesce(attributed_to, 'unattributed') AS source,
-    relayed_by, outlet,
+    source_family, relayed_by, outlet,
     CAST(published_at AS DATE) AS published_on,
     hedge, surface, value_low, value_high, unverified, modality, url
 FROM claims_with_source

@@ -15,6 +15,7 @@ from pipeline.evaluation import (
     claim_matches,
     evaluate,
     format_report,
+    load_corpus,
 )
 from tests.unit.factories import make_article, make_claim
 
@@ -77,3 +78,33 @@ def test_scores_drop_when_labels_disagree(tmp_path: Path, kursk_topic: TopicConf
     assert report.hedge_accuracy == 0.0 and report.attribution_accuracy == 0.0
     text = format_report(report)
     assert "missed:" in text and "wrong hedge:" in text and "t:1#2" in text
+
+
+def _one_article(tmp_path: Path, published: str, paragraph: str, labels: list[dict[str, object]]) -> None:
+    record = {"id": "t:1", "url": "https://t.invalid/1", "outlet": "T", "published": published,
+              "title": "T", "paragraphs": [paragraph]}  # fmt: skip
+    (tmp_path / "001.json").write_text(json.dumps(record), encoding="utf-8")
+    (tmp_path / "labels.json").write_text(json.dumps({"claims": labels}), encoding="utf-8")
+
+
+def test_source_family_accuracy_is_scored_apart_from_attribution(tmp_path: Path, kursk_topic: TopicConfig) -> None:
+    label = {"article_id": "t:1", "metric": "troops_deployed", "hedge": "about", "stated_low": 14000,
+             "stated_high": 14000, "surface": "about 14,000", "attributed_to": "Seoul"}  # fmt: skip
+    paragraph = "Seoul said about 14,000 troops were sent to Kursk."
+    _one_article(tmp_path, "2025-11-14", paragraph, [{**label, "attribution_key": "kr_nis"}])
+    right = evaluate(tmp_path, tmp_path / "labels.json", kursk_topic)
+    _one_article(tmp_path, "2025-11-14", paragraph, [{**label, "attribution_key": "ua_president"}])
+    wrong = evaluate(tmp_path, tmp_path / "labels.json", kursk_topic)
+    assert (right.source_family_accuracy, right.family_compared) == (1.0, 1)
+    assert wrong.source_family_accuracy == 0.0 and wrong.wrong_family
+    assert right.attribution_accuracy == wrong.attribution_accuracy == 1.0  # attribution scoring is unchanged
+    assert "source_family_accuracy" in wrong.to_dict() and "wrong source family" in format_report(wrong)
+
+
+@pytest.mark.parametrize(("published", "precision"), [("2025-06", "month"), ("2025-06-14", "day"), ("", "none")])
+def test_records_keep_their_date_precision(tmp_path: Path, published: str, precision: str) -> None:
+    _one_article(tmp_path, published, "Seoul said about 14,000 troops were sent to Kursk.", [])
+    (article,) = load_corpus(tmp_path)
+    assert article.published_precision == precision
+    if precision == "month":
+        assert article.published_at is not None and article.published_at.day == 1

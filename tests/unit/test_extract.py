@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from pipeline.extract import ExtractionError, content_hash, extract_article
+from pipeline.extract import ExtractionError, content_hash, extract_article, parse_date
 from pipeline.records import FeedEntry, FetchedPage, stable_id
 from pipeline.sample_site import SamplePage, load_sample_articles, page_url, render_page
 
@@ -109,6 +109,34 @@ def test_page_timestamp_wins_over_the_feed_date() -> None:
 def test_no_date_anywhere_gives_none() -> None:
     article = extract_article(_page(_plain_html("".join(f"<p>{p}</p>" for p in PARAGRAPHS)), published=None))
     assert article.published_at is None
+    assert article.published_precision == "none"
+
+
+@pytest.mark.parametrize(
+    ("stamp", "expected", "precision"),
+    [
+        ("2024-11-05T09:30:00Z", datetime(2024, 11, 5, 9, 30, tzinfo=UTC), "day"),
+        ("2025-06", datetime(2025, 6, 1, tzinfo=UTC), "month"),
+        ("2025", datetime(2025, 1, 1, tzinfo=UTC), "year"),
+    ],
+)
+def test_a_page_dated_to_the_month_or_year_is_kept_with_its_precision(
+    stamp: str, expected: datetime, precision: str
+) -> None:
+    head = f'<meta property="article:published_time" content="{stamp}">'
+    html = _plain_html("".join(f"<p>{p}</p>" for p in PARAGRAPHS), head)
+    article = extract_article(_page(html, published=None))
+    assert (article.published_at, article.published_precision) == (expected, precision)
+
+
+def test_the_feed_date_is_day_precise() -> None:
+    article = extract_article(_page(_plain_html("".join(f"<p>{p}</p>" for p in PARAGRAPHS))))
+    assert (article.published_at, article.published_precision) == (FEED_TIME, "day")
+
+
+@pytest.mark.parametrize("stamp", ["June 2025", "2025-13", "06/2025", ""])
+def test_parse_date_refuses_what_it_cannot_read(stamp: str) -> None:
+    assert parse_date(stamp) is None
 
 
 @pytest.mark.parametrize(

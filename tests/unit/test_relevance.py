@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import RelevanceSpec
+from pipeline.config import RelevanceRule, RelevanceSpec
 from pipeline.relevance import is_relevant, matched_terms
 from tests.unit.factories import make_article
 
@@ -58,3 +58,54 @@ def test_required_terms_count_towards_min_matches() -> None:
 )
 def test_matched_terms(text: str, terms: list[str], found: set[str]) -> None:
     assert matched_terms(text, terms) == found
+
+
+DISPLACED = RelevanceSpec(
+    required=["North Korea", "Pyongyang"],
+    terms=["Kursk", "troops"],
+    min_matches=2,
+    alternatives=[
+        RelevanceRule(
+            description="the region's displaced civilians",
+            required=["Kursk"],
+            terms=["displaced", "evacuees", "refugees", "temporary housing"],
+            min_matches=3,
+        )
+    ],
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "relevant"),
+    [
+        # the main rule still admits what it admitted
+        ("Pyongyang moved more troops towards Kursk.", True),
+        # a catalogue metric reported without the topic's usual names
+        ("Families displaced from Kursk are still in temporary housing a year on.", True),
+        ("Evacuees from the Kursk border villages say they were displaced twice.", True),
+        # one displacement word is not enough, and neither is the place alone
+        ("Kursk's mayor opened a shelter for refugees of the flood.", False),
+        ("Kursk won the regional football cup on Sunday.", False),
+        # the alternative's required term is required
+        ("Refugees in temporary housing were displaced by the storm.", False),
+    ],
+)
+def test_alternative_rules_admit_a_metric_without_the_topic_names(text: str, relevant: bool) -> None:
+    assert is_relevant(make_article(title="", text=text), DISPLACED) is relevant
+
+
+def test_an_alternative_needs_a_required_term() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        RelevanceRule(required=[], terms=["displaced"])
+
+
+def test_kursk_topic_admits_its_displaced_civilians(kursk_topic) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "The regional governor said thousands of residents displaced by the fighting in the Kursk region "
+        "are still living in temporary accommodation and cannot return home."
+    )
+    assert is_relevant(make_article(title="Kursk families wait to go home", text=text), kursk_topic.relevance)
+    sport = "Kursk beat Oryol 2-1 in front of 5,000 fans; the residents of both towns travelled to the match."
+    assert not is_relevant(make_article(title="Cup final", text=sport), kursk_topic.relevance)

@@ -394,3 +394,24 @@ def test_a_tie_keeps_the_stored_original_so_re_runs_never_swap_originals(db_path
         originals = con.execute("SELECT article_id FROM articles WHERE duplicate_of IS NULL").fetchall()
     assert (result.articles, result.duplicates) == (0, 1)
     assert originals == [(stored.article_id,)]
+
+
+def test_source_family_and_date_precision_are_stored_and_read_back(db_path: Path) -> None:
+    dated = make_article(1, published_precision="month")
+    undated = make_article(2, published_at=None)
+    claims = [make_claim(dated, source_family="kr_nis"), make_claim(undated)]
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [dated, undated], claims), "r1")
+        rows = con.execute("SELECT article_id, published_precision FROM articles ORDER BY article_id").fetchall()
+        assert dict(rows) == {dated.article_id: "month", undated.article_id: "none"}
+        pending, _ = store.topic_claims(con, "kursk")
+        assert {s.claim.article_id: s.claim.source_family for s in pending} == {
+            dated.article_id: "kr_nis",
+            undated.article_id: None,
+        }
+        assert [a.published_precision for a in store.stored_articles(con, "kursk")].count("month") == 1
+        view = con.execute("SELECT source_family, published_precision FROM claims_with_source ORDER BY 1").fetchall()
+        assert ("kr_nis", "month") in view
+        store.replace_claims(con, "kursk", {dated.article_id: [make_claim(dated, source_family="media")]}, "r2")
+        (family,) = con.execute("SELECT source_family FROM claims WHERE article_id = ?", [dated.article_id]).fetchone()
+        assert family == "media"
