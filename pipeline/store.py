@@ -415,7 +415,7 @@ def archived_pages(
     ]
 
 
-def update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> None:
+def _update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> None:
     """Replace a stored article's extracted fields (same id) with a new extraction of its archived page."""
     con.execute(
         "UPDATE articles SET title = ?, outlet = ?, published_at = coalesce(?, published_at), language = ?,"
@@ -656,9 +656,22 @@ def replace_claims(
     Claims whose id survives keep their check state, so reprocessing alerts
     only on figures that are new.
     """
+    return replace_articles_and_claims(con, topic, [], claims_by_article, run_id)
+
+
+def replace_articles_and_claims(
+    con: duckdb.DuckDBPyConnection,
+    topic: str,
+    articles: Sequence[Article],
+    claims_by_article: dict[str, list[Claim]],
+    run_id: str,
+) -> int:
+    """Re-extracted articles (same ids, new text) and their claims, swapped in one transaction."""
     now = _now()
     con.execute("BEGIN TRANSACTION")
     try:
+        for article in articles:
+            _update_article_text(con, article)
         for article_id, claims in claims_by_article.items():
             keep = [c.claim_id for c in claims]
             con.execute(
