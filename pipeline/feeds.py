@@ -87,10 +87,10 @@ def resolve_redirect(
     """
     from pipeline.fetch import FetchError, _get
 
-    aggregator = (urlsplit(link).hostname or "").lower()
+    aggregator = urlsplit(link).netloc.lower()
 
     def leaves(location: str) -> bool:
-        return (urlsplit(location).hostname or "").lower() != aggregator
+        return urlsplit(location).netloc.lower() != aggregator
 
     try:
         response = _get(link, spec, allow_private_hosts=allow_private_hosts, stop_at_redirect=leaves)

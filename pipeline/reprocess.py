@@ -110,6 +110,7 @@ def reprocess_archive(
         }
         total = store.replace_articles_and_claims(con, topic.name, articles, claims_by_article, run_id)
         after = {c.claim_id for claims in claims_by_article.values() for c in claims}
+    added, removed = len(after - before), len(before - after)
     return ArchiveReprocessSummary(
-        len(pages), len(articles), total, len(after - before), len(before - after), not_stored, failed, EXTRACTOR_VERSION
+        len(pages), len(articles), total, added, removed, not_stored, failed, EXTRACTOR_VERSION
     )
