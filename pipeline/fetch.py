@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import tenacity
 
 from pipeline.config import FetchSpec
 from pipeline.records import FeedEntry, FetchedPage
@@ -195,6 +196,16 @@ def _get(
             http.close()
 
 
+class _MayHeal(Exception):
+    """An attempt that failed in a way a later attempt may not: the error to raise if none is left,
+    and the server's Retry-After, if it sent one."""
+
+    def __init__(self, error: FetchError, retry_after: str | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
 def _get_with_retries(
     http: httpx.Client,
     url: str,
@@ -203,35 +214,43 @@ def _get_with_retries(
     sleep: Sleep,
     extra_headers: Mapping[str, str] | None = None,
 ) -> _Response:
-    """Retry what may heal by itself (network errors, 429, 5xx); a 4xx will not."""
+    """Retry what may heal by itself (network errors, 429, 5xx) with exponential backoff, or as long as
+    the server's Retry-After asks (capped); a 4xx will not heal and fails at once."""
     attempts = spec.retries + 1
-    for attempt in range(attempts):
-        last = attempt == attempts - 1
-        backoff = spec.backoff_seconds * (2**attempt)
+
+    def attempt() -> _Response:
         try:
             response = _get_once(http, url, pinned, spec, extra_headers)
         except httpx.TimeoutException as exc:
-            if last:
-                raise FetchError(
-                    url, f"timed out after {spec.timeout_seconds:g} s ({exc.__class__.__name__})", transient=True
-                ) from None
-            sleep(backoff)
-            continue
+            reason = f"timed out after {spec.timeout_seconds:g} s ({exc.__class__.__name__})"
+            raise _MayHeal(FetchError(url, reason, transient=True)) from None
         except httpx.TransportError as exc:
-            if last:
-                raise FetchError(url, f"connection failed ({exc.__class__.__name__}: {exc})", transient=True) from None
-            sleep(backoff)
-            continue
-        status = response.status
-        if status == 429 or status >= 500:
-            if last:
-                raise FetchError(url, f"HTTP {status} after {attempts} attempt(s)", transient=True)
-            sleep(_retry_after(response.headers.get("retry-after"), default=backoff))
-            continue
-        if status >= 400:
-            raise FetchError(url, f"HTTP {status}")
+            reason = f"connection failed ({exc.__class__.__name__}: {exc})"
+            raise _MayHeal(FetchError(url, reason, transient=True)) from None
+        if response.status == 429 or response.status >= 500:
+            error = FetchError(url, f"HTTP {response.status} after {attempts} attempt(s)", transient=True)
+            raise _MayHeal(error, response.headers.get("retry-after"))
+        if response.status >= 400:
+            raise FetchError(url, f"HTTP {response.status}")
         return response
-    raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        backoff = spec.backoff_seconds * 2 ** (state.attempt_number - 1)
+        failed = state.outcome.exception() if state.outcome is not None else None
+        retry_after = failed.retry_after if isinstance(failed, _MayHeal) else None
+        return _retry_after(retry_after, default=backoff)
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=wait,
+        retry=tenacity.retry_if_exception_type(_MayHeal),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except _MayHeal as exc:
+        raise exc.error from None
 
 
 def _get_once(
