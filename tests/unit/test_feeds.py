@@ -104,3 +104,23 @@ def test_unresolved_links_repeating_a_known_story_are_duplicates_and_the_rest_ke
         ("https://agg.example/3", "same title and outlet as https://agg.example/2"),
         ("https://agg.example/4", "same title and outlet as an article already stored"),
     ]
+
+
+def test_only_new_links_are_resolved_and_a_resolved_one_keeps_its_link() -> None:
+    from pipeline.feeds import Resolution, resolve_entries
+
+    asked: list[str] = []
+
+    def resolve(link: str) -> Resolution:
+        asked.append(link)
+        return Resolution(link, "https://wire.example/a" if link.endswith("/1") else None, "test")
+
+    entries = [_entry(f"https://agg.example/{i}", f"T{i}", "Wire") for i in (1, 2, 3)]
+    out, resolutions = resolve_entries(entries, resolve, skip=lambda link: link.endswith("/3"))
+    assert asked == ["https://agg.example/1", "https://agg.example/2"]
+    assert [(e.url, e.via) for e in out] == [
+        ("https://wire.example/a", "https://agg.example/1"),
+        ("https://agg.example/2", None),
+        ("https://agg.example/3", None),
+    ]
+    assert [r.publisher_url for r in resolutions] == ["https://wire.example/a", None]
