@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.settings import REPO_ROOT, Settings, settings_from_env
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("reprocess", help="re-parse stored articles with the current extractor, without fetching")
     p.add_argument("--topic", type=Path, required=True, help="topic YAML file")
+    p.add_argument(
+        "--since",
+        type=_since,
+        help="re-extract text and claims from the raw archive for pages fetched since DATE (ISO date or time, UTC)",
+    )
     _add_db(p)
 
     p = sub.add_parser("migrate", help="create or upgrade the DuckDB schema and views")
@@ -130,10 +136,30 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return 0
 
 
+def _since(value: str) -> datetime:
+    """An ISO date or date-time; naive values are UTC."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or date-time: {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def cmd_reprocess(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     from pipeline.config import load_topic
-    from pipeline.reprocess import reprocess
+    from pipeline.reprocess import reprocess, reprocess_archive
 
+    if args.since is not None:
+        done = reprocess_archive(load_topic(args.topic), db, settings.data_dir, args.since)
+        print(
+            f"re-extracted {done.articles} articles from {done.pages} archived pages fetched since "
+            f"{args.since.isoformat()} with extractor {done.extractor_version}: {done.claims} claims "
+            f"({done.added} new, {done.removed} removed); {done.not_stored} pages stored no article"
+            + (f"; {len(done.failed)} not re-extracted" if done.failed else "")
+        )
+        for line in done.failed:
+            print(f"claimwatch: {line}", file=sys.stderr)
+        return 0
     summary = reprocess(load_topic(args.topic), db)
     print(
         f"reprocessed {summary.articles} articles with extractor {summary.extractor_version}: "

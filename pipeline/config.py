@@ -24,18 +24,40 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FeedSpec(_Strict):
-    """``url`` may hold ``${VAR}`` references (a token in the query): expanded when the feed is read."""
+FeedKind = Literal["rss", "gdelt", "google_news"]
 
-    url: str
+
+class FeedSpec(_Strict):
+    """One feed of a topic.  ``kind`` ``rss`` (the default) reads ``url`` as an RSS/Atom feed; the
+    query kinds (``gdelt``, ``google_news``) build the request from ``query`` and read ``url`` as
+    the service's base address (the public one when left out; a test or a mirror sets its own).
+    ``url`` may hold ``${VAR}`` references (a token in the query): expanded when the feed is read."""
+
+    url: str | None = None
     name: str | None = None
+    kind: FeedKind = "rss"
+    query: str | None = None  # the search, in the service's own syntax
+    language: str = "en"  # google_news: hl, and the language half of ceid
+    country: str = "US"  # google_news: gl, and the country half of ceid
+    timespan: str | None = None  # gdelt: e.g. "1d", "12h"; the service's default (3 months) when unset
 
     @field_validator("url")
     @classmethod
-    def _http_only(cls, url: str) -> str:
-        if not url.lower().startswith(("http://", "https://")):
+    def _http_only(cls, url: str | None) -> str | None:
+        if url is not None and not url.lower().startswith(("http://", "https://")):
             raise ValueError(f"feed url must be http(s), got {url!r}")
         return url
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> FeedSpec:
+        if self.kind == "rss":
+            if self.url is None:
+                raise ValueError("an rss feed needs a url")
+            if self.query is not None:
+                raise ValueError("query is for the gdelt and google_news kinds; an rss feed has only a url")
+        elif not (self.query and self.query.strip()):
+            raise ValueError(f"a {self.kind} feed needs a query")
+        return self
 
 
 class MetricSpec(_Strict):
@@ -162,6 +184,12 @@ class FetchSpec(_Strict):
     # A URL that fails for now is retried on later runs after this delay, doubling, then quarantined.
     url_retry_minutes: Annotated[float, Field(ge=0)] = 60.0
     max_url_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    # Politeness towards each site: pages fetched at most this many at a time per host, request
+    # starts to one host spaced by at least the delay (longer when robots.txt asks for it).
+    per_host_concurrency: Annotated[int, Field(ge=1, le=16)] = 2
+    per_host_delay_seconds: Annotated[float, Field(ge=0, le=60)] = 1.0
+    concurrency: Annotated[int, Field(ge=1, le=64)] = 8  # pages in flight over all hosts
+    respect_robots: bool = True
 
 
 class DedupSpec(_Strict):
@@ -230,6 +258,7 @@ __all__ = [
     "SEVERITIES",
     "AlertRoute",
     "DedupSpec",
+    "FeedKind",
     "FeedSpec",
     "FetchSpec",
     "MetricSpec",

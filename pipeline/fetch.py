@@ -18,17 +18,19 @@ from __future__ import annotations
 import calendar
 import codecs
 import email.utils
+import hashlib
 import ipaddress
 import re
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import tenacity
 
 from pipeline.config import FetchSpec
 from pipeline.records import FeedEntry, FetchedPage
@@ -157,20 +159,28 @@ def _get(
     allow_private_hosts: bool,
     client: httpx.Client | None = None,
     sleep: Sleep = time.sleep,
+    headers: Mapping[str, str] | None = None,
+    stop_at_redirect: Callable[[str], bool] | None = None,
 ) -> _Response:
+    """GET following checked redirects.  ``headers`` are sent on every hop; with them a 304 is an
+    answer, not an error.  ``stop_at_redirect(location)`` true returns the redirect itself."""
     own_client = client is None
     http = client or httpx.Client(headers={"User-Agent": spec.user_agent}, follow_redirects=False)
     current = url
     try:
         for _hop in range(MAX_REDIRECTS + 1):
             pinned = check_url(current, allow_private_hosts=allow_private_hosts)
-            response = _get_with_retries(http, current, pinned, spec, sleep)
+            response = _get_with_retries(http, current, pinned, spec, sleep, headers)
             if response.status in (301, 302, 303, 307, 308):
                 location = response.headers.get("location")
                 if not location:
                     raise FetchError(current, f"HTTP {response.status} redirect without a Location header")
+                if stop_at_redirect is not None and stop_at_redirect(urljoin(current, location)):
+                    return response
                 current = urljoin(current, location)
                 continue
+            if response.status == 304 and headers:
+                return response
             if not 200 <= response.status < 300:
                 raise FetchError(current, f"unexpected HTTP status {response.status}")
             return response
@@ -186,43 +196,70 @@ def _get(
             http.close()
 
 
-def _get_with_retries(http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec, sleep: Sleep) -> _Response:
-    """Retry what may heal by itself (network errors, 429, 5xx); a 4xx will not."""
+class _MayHeal(Exception):
+    """An attempt that failed in a way a later attempt may not: the error to raise if none is left,
+    and the server's Retry-After, if it sent one."""
+
+    def __init__(self, error: FetchError, retry_after: str | None = None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _get_with_retries(
+    http: httpx.Client,
+    url: str,
+    pinned: str | None,
+    spec: FetchSpec,
+    sleep: Sleep,
+    extra_headers: Mapping[str, str] | None = None,
+) -> _Response:
+    """Retry what may heal by itself (network errors, 429, 5xx) with exponential backoff, or as long as
+    the server's Retry-After asks (capped); a 4xx will not heal and fails at once."""
     attempts = spec.retries + 1
-    for attempt in range(attempts):
-        last = attempt == attempts - 1
-        backoff = spec.backoff_seconds * (2**attempt)
+
+    def attempt() -> _Response:
         try:
-            response = _get_once(http, url, pinned, spec)
+            response = _get_once(http, url, pinned, spec, extra_headers)
         except httpx.TimeoutException as exc:
-            if last:
-                raise FetchError(
-                    url, f"timed out after {spec.timeout_seconds:g} s ({exc.__class__.__name__})", transient=True
-                ) from None
-            sleep(backoff)
-            continue
+            reason = f"timed out after {spec.timeout_seconds:g} s ({exc.__class__.__name__})"
+            raise _MayHeal(FetchError(url, reason, transient=True)) from None
         except httpx.TransportError as exc:
-            if last:
-                raise FetchError(url, f"connection failed ({exc.__class__.__name__}: {exc})", transient=True) from None
-            sleep(backoff)
-            continue
-        status = response.status
-        if status == 429 or status >= 500:
-            if last:
-                raise FetchError(url, f"HTTP {status} after {attempts} attempt(s)", transient=True)
-            sleep(_retry_after(response.headers.get("retry-after"), default=backoff))
-            continue
-        if status >= 400:
-            raise FetchError(url, f"HTTP {status}")
+            reason = f"connection failed ({exc.__class__.__name__}: {exc})"
+            raise _MayHeal(FetchError(url, reason, transient=True)) from None
+        if response.status == 429 or response.status >= 500:
+            error = FetchError(url, f"HTTP {response.status} after {attempts} attempt(s)", transient=True)
+            raise _MayHeal(error, response.headers.get("retry-after"))
+        if response.status >= 400:
+            raise FetchError(url, f"HTTP {response.status}")
         return response
-    raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        backoff = spec.backoff_seconds * 2 ** (state.attempt_number - 1)
+        failed = state.outcome.exception() if state.outcome is not None else None
+        retry_after = failed.retry_after if isinstance(failed, _MayHeal) else None
+        return _retry_after(retry_after, default=backoff)
+
+    retrying = tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts),
+        wait=wait,
+        retry=tenacity.retry_if_exception_type(_MayHeal),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except _MayHeal as exc:
+        raise exc.error from None
 
 
-def _get_once(http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec) -> _Response:
+def _get_once(
+    http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec, extra_headers: Mapping[str, str] | None = None
+) -> _Response:
     """One GET; with ``pinned``, the connection goes to that checked address, not to a new lookup."""
     deadline = time.monotonic() + spec.timeout_seconds
     target = httpx.URL(url)
-    headers = {"User-Agent": spec.user_agent}
+    headers = {**(extra_headers or {}), "User-Agent": spec.user_agent}
     extensions: dict[str, Any] = {}
     if pinned is not None:
         headers["Host"] = target.netloc.decode("ascii")
@@ -277,23 +314,68 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class Validators:
+    """What a feed's last answer lets the next poll send back: its ETag and Last-Modified (for a
+    304), and the hash of the body last parsed (for servers that ignore both)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {}
+        if self.etag:
+            sent["If-None-Match"] = self.etag
+        if self.last_modified:
+            sent["If-Modified-Since"] = self.last_modified
+        return sent
+
+
+@dataclass(frozen=True, slots=True)
 class FeedRead:
-    """What one feed gave: entries to fetch, links refused, items seen, character references repaired."""
+    """What one feed gave: entries to fetch, links refused, items seen, character references repaired.
+
+    ``unchanged`` says why nothing was parsed ("304" or "same body"); ``validators`` are what to
+    send next time (kept from the last poll when the server did not repeat them).
+    """
 
     entries: list[FeedEntry]
     rejected: list[Rejected]
     items: int
     repaired: int = 0
+    unchanged: str | None = None
+    validators: Validators = Validators()
 
 
-def read_feed(feed_url: str, spec: FetchSpec, *, allow_private_hosts: bool, label: str | None = None) -> FeedRead:
+def read_feed(
+    feed_url: str,
+    spec: FetchSpec,
+    *,
+    allow_private_hosts: bool,
+    label: str | None = None,
+    validators: Validators | None = None,
+) -> FeedRead:
     """Entries of an RSS/Atom feed that point at http(s) pages; every other item is rejected with a reason.
 
-    ``label`` is how entries name their feed (the configured URL, secrets unexpanded).
+    ``label`` is how entries name their feed (the configured URL, secrets unexpanded).  With the
+    ``validators`` of the last poll the request is conditional: a 304, or a body whose hash has not
+    changed, is read as "unchanged" and not parsed.
     """
     import feedparser
 
-    final_url, _status, body = fetch_bytes(feed_url, spec, allow_private_hosts=allow_private_hosts)
+    before = validators or Validators()
+    response = _get(feed_url, spec, allow_private_hosts=allow_private_hosts, headers=before.headers())
+    final_url, body = response.final_url, response.body
+    digest = hashlib.sha256(body).hexdigest() if response.status != 304 else before.body_sha256
+    after = Validators(
+        etag=response.headers.get("etag") or before.etag,
+        last_modified=response.headers.get("last-modified") or before.last_modified,
+        body_sha256=digest,
+    )
+    if response.status == 304:
+        return FeedRead([], [], 0, unchanged="304 not modified", validators=after)
+    if before.body_sha256 is not None and digest == before.body_sha256:
+        return FeedRead([], [], 0, unchanged="same body as the last poll", validators=after)
     body, repaired = repair_char_refs(body)
     try:
         parsed = feedparser.parse(body)
@@ -321,9 +403,17 @@ def read_feed(feed_url: str, spec: FetchSpec, *, allow_private_hosts: bool, labe
                 title=title,
                 published_at=_feed_time(item.get("published_parsed") or item.get("updated_parsed")),
                 guid=item.get("id") or None,
+                outlet=_source_title(item),
             )
         )
-    return FeedRead(entries, rejected, len(parsed.entries), repaired)
+    return FeedRead(entries, rejected, len(parsed.entries), repaired, validators=after)
+
+
+def _source_title(item: Any) -> str | None:
+    """The outlet an aggregator names for an item (RSS <source>), if any."""
+    source = item.get("source")
+    title = source.get("title") if hasattr(source, "get") else None
+    return printable(str(title)).strip() or None if title else None
 
 
 def entry_url(base: str, link: str) -> str:
@@ -377,27 +467,43 @@ def _feed_time(parsed: Any) -> datetime | None:
         return None
 
 
-def fetch_page(
-    entry: FeedEntry, spec: FetchSpec, *, allow_private_hosts: bool, now: Callable[[], datetime]
-) -> FetchedPage:
-    """The HTML of one feed entry's page, decoded to text (FetchError for anything wrong with this page)."""
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A page's bytes as the server sent them, with what is needed to decode them again later."""
+
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+
+
+def fetch_raw_page(entry: FeedEntry, spec: FetchSpec, *, allow_private_hosts: bool) -> RawPage:
+    """The bytes of one feed entry's page, refused unless HTML (FetchError for anything wrong with it)."""
     response = _get(entry.url, spec, allow_private_hosts=allow_private_hosts)
     content_type = response.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type and media_type not in HTML_TYPES:
         raise FetchError(entry.url, f"not an HTML page (Content-Type {media_type!r})")
+    return RawPage(response.final_url, response.status, content_type, response.body)
+
+
+def decode_page(entry: FeedEntry, raw: RawPage, fetched_at: datetime) -> FetchedPage:
+    """Text of a page's bytes: the same decoding whether the bytes were just fetched or come from the archive."""
     try:
-        html = response.body.decode(_charset(content_type, response.body), errors="replace")
+        html = raw.body.decode(_charset(raw.content_type, raw.body), errors="replace")
     except LookupError:  # a codec that is not a text encoding (rot13, zlib, ...)
-        html = response.body.decode("utf-8", errors="replace")
+        html = raw.body.decode("utf-8", errors="replace")
     return FetchedPage(
-        url=entry.url,
-        final_url=response.final_url,
-        status=response.status,
-        html=html,
-        fetched_at=now(),
-        entry=entry,
+        url=entry.url, final_url=raw.final_url, status=raw.status, html=html, fetched_at=fetched_at, entry=entry
     )
+
+
+def fetch_page(
+    entry: FeedEntry, spec: FetchSpec, *, allow_private_hosts: bool, now: Callable[[], datetime]
+) -> FetchedPage:
+    """The HTML of one feed entry's page, decoded to text (FetchError for anything wrong with this page)."""
+    raw = fetch_raw_page(entry, spec, allow_private_hosts=allow_private_hosts)
+    return decode_page(entry, raw, now())
 
 
 def _charset(content_type: str, body: bytes) -> str:
@@ -422,11 +528,15 @@ def _charset(content_type: str, body: bytes) -> str:
 __all__ = [
     "FeedRead",
     "FetchError",
+    "RawPage",
     "Rejected",
+    "Validators",
     "check_url",
+    "decode_page",
     "entry_url",
     "fetch_bytes",
     "fetch_page",
+    "fetch_raw_page",
     "printable",
     "read_feed",
     "repair_char_refs",

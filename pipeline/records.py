@@ -48,6 +48,10 @@ class FeedEntry:
     title: str | None = None
     published_at: datetime | None = None
     guid: str | None = None
+    # The outlet the feed names for the item (Google News' <source>), and the aggregator's redirect
+    # link the URL was resolved from, kept so the item can be traced back to the feed.
+    outlet: str | None = None
+    via: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

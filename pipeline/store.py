@@ -38,6 +38,7 @@ from pipeline.records import (
     Article,
     Claim,
     Contradiction,
+    FeedEntry,
     SourcedClaim,
     from_json,
     stable_id,
@@ -194,9 +195,28 @@ class Skipped:
 
 @dataclass(frozen=True, slots=True)
 class FeedPoll:
+    """One poll of one feed.  ``entries`` None = not parsed (unchanged): the last count is kept.
+    The validators are what the next poll sends back; an error poll keeps the stored ones."""
+
     feed_url: str
     status: str
-    entries: int
+    entries: int | None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedPage:
+    """A fetched page's entry in the raw archive: the bytes are under ``archive/`` by ``sha256``."""
+
+    url: str
+    final_url: str
+    sha256: str
+    content_type: str
+    status: int
+    fetched_at: datetime
+    entry: FeedEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +253,7 @@ class Batch:
     skipped: list[Skipped] = field(default_factory=list)
     polls: list[FeedPoll] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    archived: list[ArchivedPage] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,13 +406,8 @@ def load_batch(
         handled = [a.url for a in batch.articles] + [s.url for s in batch.skipped]
         if handled:
             con.execute("DELETE FROM url_failures WHERE topic = ? AND list_contains(?, url)", [batch.topic, handled])
-        for p in batch.polls:
-            con.execute(
-                "INSERT INTO feed_state VALUES (?,?,?,?,?) ON CONFLICT (topic, feed_url) DO UPDATE"
-                " SET last_polled_at = excluded.last_polled_at, last_status = excluded.last_status,"
-                " entries_seen = excluded.entries_seen",
-                [batch.topic, p.feed_url, now, p.status, p.entries],
-            )
+        _record_polls(con, batch.topic, batch.polls, now)
+        _record_archived(con, batch.topic, batch.archived, run_id)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -404,6 +420,98 @@ def load_batch(
         near_duplicates=near,
         retrying=len(batch.failures) - len(given_up),
         given_up=len(given_up),
+    )
+
+
+def _record_polls(con: duckdb.DuckDBPyConnection, topic: str, polls: Sequence[FeedPoll], now: datetime) -> None:
+    """Upsert each poll; validators change only on a successful poll, the entry count only when parsed."""
+    for p in polls:
+        con.execute(
+            "INSERT INTO feed_state (topic, feed_url, last_polled_at, last_status, entries_seen, etag,"
+            " last_modified, body_sha256) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (topic, feed_url) DO UPDATE"
+            " SET last_polled_at = excluded.last_polled_at, last_status = excluded.last_status,"
+            " entries_seen = coalesce(excluded.entries_seen, feed_state.entries_seen),"
+            " etag = CASE WHEN excluded.last_status LIKE 'ok%' THEN excluded.etag ELSE feed_state.etag END,"
+            " last_modified = CASE WHEN excluded.last_status LIKE 'ok%'"
+            " THEN excluded.last_modified ELSE feed_state.last_modified END,"
+            " body_sha256 = CASE WHEN excluded.last_status LIKE 'ok%'"
+            " THEN excluded.body_sha256 ELSE feed_state.body_sha256 END",
+            [topic, p.feed_url, now, p.status, p.entries, p.etag, p.last_modified, p.body_sha256],
+        )
+
+
+def _record_archived(con: duckdb.DuckDBPyConnection, topic: str, pages: Sequence[ArchivedPage], run_id: str) -> None:
+    """Point each fetched URL at its archived bytes (the latest fetch wins)."""
+    for page in pages:
+        con.execute(
+            "INSERT INTO raw_pages (topic, url, final_url, sha256, content_type, status, fetched_at, entry, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT (topic, url) DO UPDATE SET final_url = excluded.final_url,"
+            " sha256 = excluded.sha256, content_type = excluded.content_type, status = excluded.status,"
+            " fetched_at = excluded.fetched_at, entry = excluded.entry, run_id = excluded.run_id",
+            [
+                topic,
+                page.url,
+                page.final_url,
+                page.sha256,
+                page.content_type,
+                page.status,
+                page.fetched_at,
+                json.dumps(to_json(page.entry)),
+                run_id,
+            ],
+        )
+
+
+def feed_validators(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """feed URL (as configured) -> (etag, last_modified, body_sha256) saved by its last good poll."""
+    rows = con.execute(
+        "SELECT feed_url, etag, last_modified, body_sha256 FROM feed_state WHERE topic = ?", [topic]
+    ).fetchall()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def stored_title_outlets(con: duckdb.DuckDBPyConnection, topic: str) -> list[tuple[str, str]]:
+    """(title, outlet) of the topic's stored articles: the fallback identity of an unresolvable link."""
+    rows = con.execute(
+        "SELECT a.title, a.outlet FROM articles a JOIN seen_urls s ON s.article_id = a.article_id"
+        " WHERE s.topic = ? AND s.outcome = 'stored' AND a.title IS NOT NULL AND a.outlet IS NOT NULL",
+        [topic],
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def archived_pages(
+    con: duckdb.DuckDBPyConnection, topic: str, since: datetime
+) -> list[tuple[ArchivedPage, str | None, str | None]]:
+    """Pages of a topic fetched at or after ``since``, oldest first, each with the outcome and article id
+    its URL has in ``seen_urls``."""
+    rows = con.execute(
+        "SELECT r.url, r.final_url, r.sha256, r.content_type, r.status, r.fetched_at, r.entry,"
+        " s.outcome, s.article_id FROM raw_pages r"
+        " LEFT JOIN seen_urls s ON s.topic = r.topic AND s.url = r.url"
+        " WHERE r.topic = ? AND r.fetched_at >= ? ORDER BY r.fetched_at, r.url",
+        [topic, since],
+    ).fetchall()
+    return [
+        (ArchivedPage(r[0], r[1], r[2], r[3] or "", r[4], r[5], from_json(FeedEntry, json.loads(r[6]))), r[7], r[8])
+        for r in rows
+    ]
+
+
+def _update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> None:
+    """Replace a stored article's extracted fields (same id) with a new extraction of its archived page."""
+    con.execute(
+        "UPDATE articles SET title = ?, outlet = ?, published_at = coalesce(?, published_at), language = ?,"
+        " text = ?, content_hash = ? WHERE article_id = ?",
+        [
+            article.title,
+            article.outlet,
+            article.published_at,
+            article.language,
+            article.text,
+            article.content_hash,
+            article.article_id,
+        ],
     )
 
 
@@ -855,9 +963,22 @@ def replace_claims(
     Claims whose id survives keep their check state, so reprocessing alerts
     only on figures that are new.
     """
+    return replace_articles_and_claims(con, topic, [], claims_by_article, run_id)
+
+
+def replace_articles_and_claims(
+    con: duckdb.DuckDBPyConnection,
+    topic: str,
+    articles: Sequence[Article],
+    claims_by_article: dict[str, list[Claim]],
+    run_id: str,
+) -> int:
+    """Re-extracted articles (same ids, new text) and their claims, swapped in one transaction."""
     now = _now()
     con.execute("BEGIN TRANSACTION")
     try:
+        for article in articles:
+            _update_article_text(con, article)
         for article_id, claims in claims_by_article.items():
             keep = [c.claim_id for c in claims]
             con.execute(

@@ -17,6 +17,7 @@ about one item.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -27,11 +28,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.config import FetchSpec, TopicConfig, load_topic
 from pipeline.records import Article, Claim, FeedEntry, FetchedPage, from_json, to_json
-from pipeline.store import Batch, Failure, FeedPoll, LoadResult, RetryPolicy, Skipped
+from pipeline.store import ArchivedPage, Batch, Failure, FeedPoll, LoadResult, RetryPolicy, Skipped
+
+if TYPE_CHECKING:
+    from pipeline.polite import HostGate
 
 log = logging.getLogger(__name__)
 
@@ -193,15 +197,25 @@ def remove_stale_staging(job: Job) -> list[Path]:
 # --- ingest ---------------------------------------------------------------------------
 
 
-def discover(job: Job, environ: Mapping[str, str] | None = None, now: Callable[[], datetime] | None = None) -> Job:
+def discover(
+    job: Job,
+    environ: Mapping[str, str] | None = None,
+    now: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Job:
     """Read the topic's feeds and pick the entries to fetch: unseen ones first, then retries that are due.
 
     Each feed is read on its own: one that fails is recorded in ``feed_state``
     and the others go on; links that can never be fetched are recorded as
-    quarantined.  Only when every feed fails does the task fail.
+    quarantined.  Only when every feed fails does the task fail.  Polls are
+    conditional (the validators of the last good poll are sent back), and an
+    unchanged feed is not parsed.  Query services are paced as they ask
+    (GDELT: one request per 5 s); Google News redirect links are resolved to
+    the publisher's URL where they redirect, else de-duplicated by title and outlet.
     """
-    from pipeline import fetch, store
+    from pipeline import feeds, fetch, store
     from pipeline.envrefs import MissingVariableError, expand, redacted_logs
+    from pipeline.polite import HostGate
 
     topic = job.topic()
     env = os.environ if environ is None else environ
@@ -210,41 +224,84 @@ def discover(job: Job, environ: Mapping[str, str] | None = None, now: Callable[[
     with store.open_store(job.db) as con:
         seen = store.seen_urls(con, topic.name)
         schedule = store.retry_schedule(con, topic.name)
+        validators = store.feed_validators(con, topic.name)
+        known_stories = {
+            key for t, o in store.stored_title_outlets(con, topic.name) if (key := feeds.title_outlet_key(t, o))
+        }
+    pace = HostGate(1, 0.0, sleep=sleep)
     entries: list[FeedEntry] = []
+    unresolved: list[FeedEntry] = []
     polls: list[FeedPoll] = []
     skipped: list[Skipped] = []
     for feed in topic.feeds:
-        label = feed.url  # as configured: ${VAR} secrets unexpanded, safe to log and store
+        label = feeds.feed_address(feed)  # as configured: ${VAR} secrets unexpanded, safe to log and store
         try:
-            url = expand(feed.url, env, what=f"feed {label}")
+            url = expand(label, env, what=f"feed {label}")
         except MissingVariableError as exc:
             log.warning("feed %s not read: %s", label, exc)
             polls.append(FeedPoll(label, f"error: {exc}", 0))
             continue
         try:
-            with redacted_logs(url.secrets):
+            with redacted_logs(url.secrets), pace.slot(url.text, delay=feeds.min_interval(feed)):
                 read = fetch.read_feed(
-                    url.text, topic.fetch, allow_private_hosts=topic.allow_private_hosts, label=label
+                    url.text,
+                    topic.fetch,
+                    allow_private_hosts=topic.allow_private_hosts,
+                    label=label,
+                    validators=fetch.Validators(*validators[label]) if label in validators else None,
                 )
         except fetch.FetchError as exc:
             reason = url.redact(fetch.printable(str(exc)))
             log.warning("feed %s failed: %s", label, reason)
             polls.append(FeedPoll(label, f"error: {reason}", 0))
             continue
+        kept = read.validators
+        if read.unchanged:
+            log.info("feed %s unchanged (%s): not parsed", label, read.unchanged)
+            status = f"ok (unchanged: {read.unchanged})"
+            polls.append(FeedPoll(label, status, None, kept.etag, kept.last_modified, kept.body_sha256))
+            continue
         notes = []
         if read.rejected:
             notes.append(f"{len(read.rejected)} of {read.items} items not fetchable (see quarantine)")
         if read.repaired:
             notes.append(f"{read.repaired} invalid character reference(s) replaced")
-        polls.append(FeedPoll(label, "ok" + (f" ({'; '.join(notes)})" if notes else ""), read.items))
+        if cap := feeds.cap_note(feed, read.items):
+            notes.append(cap)
+            log.warning("feed %s: %s", label, cap)
         for item in read.rejected:
             if item.url not in seen:
                 log.warning("feed %s: item not fetched: %s: %s", label, item.url, url.redact(item.reason))
                 skipped.append(Skipped(url.redact(item.url), "quarantined", url.redact(item.reason), "discover"))
-        entries.extend(read.entries)
+        listed = read.entries
+        if feed.kind == "google_news":
+            listed, note = _resolve_redirects(listed, topic, seen, pace, skipped)
+            notes.append(note)
+            unresolved += [e for e in listed if e.via is None and e.url not in seen]
+            listed = [e for e in listed if e.via is not None or e.url in seen]
+        polls.append(
+            FeedPoll(
+                label,
+                "ok" + (f" ({'; '.join(notes)})" if notes else ""),
+                read.items,
+                kept.etag,
+                kept.last_modified,
+                kept.body_sha256,
+            )
+        )
+        entries.extend(listed)
     if polls and all(not p.status.startswith("ok") for p in polls):
         raise fetch.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
+    fetchable, repeats = feeds.drop_known_stories(unresolved, entries, known_stories)
+    skipped += [Skipped(e.url, "duplicate", reason, "discover") for e, reason in repeats]
+    entries += fetchable
+    # A URL waiting for a retry is retried even when its feed no longer lists it (or was not parsed).
+    listed_urls = {e.url for e in entries}
+    entries += [FeedEntry(feed_url="url_failures", url=u) for u in schedule if u not in listed_urls]
     chosen = choose_entries(entries, seen, schedule, at, topic.fetch.max_articles_per_run)
+    taken = {e.url for e in chosen}
+    backlog = {e.feed_url for e in entries if e.url not in taken and e.url not in seen and e.url not in schedule}
+    polls = forget_validators(polls, backlog)
     fresh = sum(1 for e in chosen if e.url not in schedule)
     log.info(
         "topic %s: %d feed entries, %d taken this run (%d new, %d retries)",
@@ -263,6 +320,37 @@ def discover(job: Job, environ: Mapping[str, str] | None = None, now: Callable[[
         },
     )
     return job
+
+
+def forget_validators(polls: Sequence[FeedPoll], feed_urls: set[str]) -> list[FeedPoll]:
+    """Polls of feeds with entries left for a later run lose their validators, so the next poll reads
+    the feed in full instead of taking "unchanged" for "nothing left to do"."""
+    return [
+        dataclasses.replace(p, etag=None, last_modified=None, body_sha256=None) if p.feed_url in feed_urls else p
+        for p in polls
+    ]
+
+
+def _resolve_redirects(
+    entries: Sequence[FeedEntry], topic: TopicConfig, seen: set[str], pace: HostGate, skipped: list[Skipped]
+) -> tuple[list[FeedEntry], str]:
+    """Google News links resolved to the publisher where they redirect; each resolved link is recorded
+    as seen (outcome ``redirect``) so it is not resolved again on the next poll."""
+    from pipeline import feeds
+
+    def resolve(link: str) -> feeds.Resolution:
+        with pace.slot(link, delay=feeds.MIN_INTERVAL_SECONDS["google_news"]):
+            return feeds.resolve_redirect(link, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
+
+    out, resolutions = feeds.resolve_entries(entries, resolve, skip=lambda link: link in seen)
+    for entry in out:
+        if entry.via is not None:
+            skipped.append(Skipped(entry.via, "redirect", f"resolved to {entry.url}", "discover"))
+    done = sum(1 for r in resolutions if r.publisher_url)
+    for r in resolutions:
+        if not r.publisher_url:
+            log.info("link %s not resolved: %s", r.link, r.reason)
+    return out, f"{done} of {len(resolutions)} new links resolved to the publisher"
 
 
 def _utcnow() -> datetime:
@@ -303,61 +391,115 @@ def fetch_pages(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     budget_seconds: float = FETCH_BUDGET_SECONDS,
 ) -> Job:
-    """Fetch each chosen page into its own staging file; a failing page is recorded, never fatal.
+    """Fetch the chosen pages, several at a time, into their own staging files and the raw archive.
 
-    A page that can never be used (bad URL, 404/410, not HTML, refused
-    address, broken encoding) is quarantined; one that may work later
-    (timeout, 5xx, connection refused) is kept for a retry with backoff.
-    Past ``budget_seconds`` no new page is started: the rest stay unseen and
-    are picked first by the next run, so slow servers cannot push the task
-    past its execution timeout and lose the pages already fetched.
+    Politeness: at most ``per_host_concurrency`` requests in flight per host,
+    starts to one host ``per_host_delay_seconds`` apart (or its robots.txt
+    Crawl-delay), and a page robots.txt disallows is recorded with the
+    outcome ``robots``, never requested.  A page that can never be used (bad
+    URL, 404/410, not HTML, refused address, broken encoding) is quarantined;
+    one that may work later (timeout, 5xx, connection refused, robots.txt
+    unreachable) is kept for a retry with backoff.  Past ``budget_seconds`` no
+    new page is started: the rest stay unseen and are picked first by the
+    next run, so slow servers cannot push the task past its execution timeout.
     """
-    from pipeline import fetch
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from pipeline import archive, fetch
+    from pipeline.polite import HostGate, RobotsCache, RobotsDisallowed
+    from pipeline.store import ArchivedPage
 
     topic = job.topic()
+    spec = topic.fetch
     raw = _read_json(job.stage_dir / "entries.json")
-    entries = _records(FeedEntry, raw["entries"])
+    entries = interleave_by_host(_records(FeedEntry, raw["entries"]))
     pages_dir = job.stage_dir / PAGES_DIR
     shutil.rmtree(pages_dir, ignore_errors=True)  # a retried task starts from the entries again
     pages_dir.mkdir(parents=True)
     skipped = _records(Skipped, raw.get("skipped", []))
     failures: list[Failure] = []
-    fetched = 0
+    archived: list[ArchivedPage] = []
+    gate = HostGate(spec.per_host_concurrency, spec.per_host_delay_seconds)
+    robots = (
+        RobotsCache(spec, allow_private_hosts=topic.allow_private_hosts, gate=gate) if spec.respect_robots else None
+    )
     deadline = time.monotonic() + budget_seconds
-    for i, entry in enumerate(entries, 1):
-        if time.monotonic() > deadline:
-            log.warning(
-                "fetch budget of %g s spent: %d of %d pages left for the next run",
-                budget_seconds,
-                len(entries) - i + 1,
-                len(entries),
-            )
-            break
+
+    def work(entry: FeedEntry) -> tuple[fetch.RawPage | Exception | None, datetime | None]:
         try:
-            page = fetch.fetch_page(entry, topic.fetch, allow_private_hosts=topic.allow_private_hosts, now=now)
-        except fetch.FetchError as exc:
-            reason = fetch.printable(exc.reason or str(exc))
-            if exc.transient:
-                log.warning("page %s failed for now, will retry on a later run: %s", entry.url, reason)
-                failures.append(Failure(entry.url, "fetch", reason))
-            else:
-                log.warning("page %s quarantined: %s", entry.url, reason)
-                skipped.append(Skipped(entry.url, "quarantined", _with_url(exc, entry.url, reason), "fetch"))
-        else:
-            _write_json(pages_dir / f"{i:06d}.json", to_json(page))
-            fetched += 1
-            del page
-        if i % 10 == 0 or i == len(entries):
-            log.info("fetched %d/%d pages (%d staged)", i, len(entries), fetched)
+            if robots is not None:
+                robots.check(entry.url)
+            with gate.slot(entry.url):
+                if time.monotonic() > deadline:  # checked when its turn comes: waiting counts too
+                    return None, None  # left for the next run
+                return fetch.fetch_raw_page(entry, spec, allow_private_hosts=topic.allow_private_hosts), now()
+        except (fetch.FetchError, RobotsDisallowed) as exc:
+            return exc, None
+
+    fetched = done = unstarted = 0
+    left: set[str] = set()  # feeds with pages left for the next run
+    with ThreadPoolExecutor(max_workers=spec.concurrency, thread_name_prefix="fetch") as pool:
+        futures = {pool.submit(work, entry): (i, entry) for i, entry in enumerate(entries, 1)}
+        for future in as_completed(futures):
+            i, entry = futures[future]
+            result, fetched_at = future.result()
+            done += 1
+            if result is None:
+                left.add(entry.feed_url)
+                unstarted += 1
+            elif isinstance(result, RobotsDisallowed):
+                log.info("page %s not fetched: %s", entry.url, result)
+                skipped.append(Skipped(entry.url, "robots", str(result), "fetch"))
+            elif isinstance(result, fetch.FetchError):
+                reason = fetch.printable(result.reason or str(result))
+                if result.transient:
+                    log.warning("page %s failed for now, will retry on a later run: %s", entry.url, reason)
+                    failures.append(Failure(entry.url, "fetch", reason))
+                else:
+                    log.warning("page %s quarantined: %s", entry.url, reason)
+                    skipped.append(Skipped(entry.url, "quarantined", _with_url(result, entry.url, reason), "fetch"))
+            elif isinstance(result, fetch.RawPage) and fetched_at is not None:
+                digest = archive.put(job.data_dir, result.body)
+                archived.append(
+                    ArchivedPage(
+                        entry.url, result.final_url, digest, result.content_type, result.status, fetched_at, entry
+                    )
+                )
+                _write_json(pages_dir / f"{i:06d}.json", to_json(fetch.decode_page(entry, result, fetched_at)))
+                fetched += 1
+            del result
+            if done % 10 == 0 or done == len(entries):
+                log.info("fetched %d/%d pages (%d staged)", done, len(entries), fetched)
+    if unstarted:
+        log.warning(
+            "fetch budget of %g s spent: %d of %d pages left for the next run",
+            budget_seconds,
+            unstarted,
+            len(entries),
+        )
     _write_json(
         job.stage_dir / "fetched.json",
         {
             "skipped": [to_json(s) for s in skipped],
             "failures": [to_json(f) for f in failures],
-            "polls": raw["polls"],
+            "polls": [to_json(p) for p in forget_validators(_records(FeedPoll, raw["polls"]), left)],
+            "archived": [to_json(a) for a in archived],
         },
     )
     return job
+
+
+def interleave_by_host(entries: Sequence[FeedEntry]) -> list[FeedEntry]:
+    """Round-robin over hosts (feed order kept within a host), so workers waiting on one busy host's
+    limit do not hold up every other host."""
+    from itertools import chain, zip_longest
+
+    from pipeline.polite import host_of
+
+    by_host: dict[str, list[FeedEntry]] = {}
+    for entry in entries:
+        by_host.setdefault(host_of(entry.url), []).append(entry)
+    return [e for e in chain.from_iterable(zip_longest(*by_host.values())) if e is not None]
 
 
 def _with_url(exc: Exception, url: str, reason: str) -> str:
@@ -462,6 +604,8 @@ def load(job: Job) -> dict[str, int]:
     topic = job.topic()
     batch = read_batch(job.stage_dir / "batch.json")
     near_similarity = job.topic().dedup.near_duplicate_similarity
+    fetched = _read_json(job.stage_dir / "fetched.json")
+    batch = dataclasses.replace(batch, archived=_records(ArchivedPage, fetched.get("archived", [])))
     with store.open_store(job.db) as con:
         result: LoadResult = store.load_batch(
             con, batch, job.run_id, policy=retry_policy(topic.fetch), near_similarity=near_similarity
