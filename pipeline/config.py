@@ -112,6 +112,23 @@ class FetchSpec(_Strict):
     max_url_attempts: Annotated[int, Field(ge=1, le=20)] = 5
 
 
+class FeedHealthSpec(_Strict):
+    """When a feed is worth an operations alert.
+
+    ``failed_polls``: this many failed polls in a row make a feed ``broken``.
+    ``silence_factor`` and ``min_intervals``: a feed that answers but has listed
+    nothing new for more than ``silence_factor`` times its median interval between
+    new items is ``silent``; judged only once ``min_intervals`` such intervals are
+    known, so a young or irregular feed is not called silent on thin evidence.
+    ``history_polls``: how many recent polls per feed the verdict reads.
+    """
+
+    failed_polls: Annotated[int, Field(ge=1, le=100)] = 3
+    silence_factor: Annotated[float, Field(gt=1)] = 5.0
+    min_intervals: Annotated[int, Field(ge=1)] = 3
+    history_polls: Annotated[int, Field(ge=10, le=10_000)] = 500
+
+
 class TopicConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     title: str
@@ -120,6 +137,9 @@ class TopicConfig(_Strict):
     relevance: RelevanceSpec
     metrics: Annotated[dict[str, MetricSpec], Field(min_length=1)]
     alerts: list[AlertRoute] = []
+    # Operations alerts (a failed run, a broken or silent feed): never sent on the contradiction routes.
+    ops_alerts: list[AlertRoute] = []
+    feed_health: FeedHealthSpec = FeedHealthSpec()
     fetch: FetchSpec = FetchSpec()
     # Words in a counted noun phrase that put it in another population ("Russian engineering troops").
     other_populations: list[str] = []
@@ -163,6 +183,7 @@ def parse_topic(raw: dict[str, object], source: str = "<topic>") -> TopicConfig:
 __all__ = [
     "SEVERITIES",
     "AlertRoute",
+    "FeedHealthSpec",
     "FeedSpec",
     "FetchSpec",
     "MetricSpec",
