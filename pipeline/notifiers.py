@@ -26,6 +26,14 @@ UNKNOWN_ERROR = "failed (no error recorded; see the task log)"
 class RunFailureNotifier(BaseNotifier):
     """Send an operations alert for each task instance whose failure failed the run."""
 
+    template_fields = ()
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Nothing to render.  Skipping it also matters: under ``dag.test()`` the callback's
+        ``dag`` is the serialized DAG, which has no Jinja environment, so rendering would fail."""
+        if self.template_fields:
+            super().render_template_fields(context, jinja_env)
+
     def notify(self, context: Any) -> None:
         from pipeline import ops
         from pipeline.alerts import AlertDeliveryError
