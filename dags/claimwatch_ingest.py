@@ -1,4 +1,4 @@
-"""claimwatch_ingest: feeds -> pages -> text -> claims -> quality check -> DuckDB.
+"""claimwatch_ingest: feeds -> pages -> text -> claims -> quality check -> DuckDB -> feed health.
 
 Thin wiring only: every task body lives in ``pipeline.tasks``.  One mapped task
 instance per topic file.  Tasks that open DuckDB run in the one-slot
