@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.alerts import AlertDeliveryError, route_label, routes_for, send_to_route
+from pipeline.alerts import QUOTE_MAX_CHARS, AlertDeliveryError, _cap, _clean, route_label, routes_for, send_to_route
 from pipeline.config import AlertRoute
 from pipeline.health import FeedHealth
 from pipeline.records import Severity, stable_id
@@ -62,10 +62,17 @@ class OpsAlert:
         }
 
     def message(self, route_url: str) -> tuple[str, str]:
-        """Plain text for chat and mail: the headline, each detail on its own line, the alert id last."""
+        """Plain text for chat and mail: the headline, each detail on its own line, the alert id last.
+
+        Errors can quote what a server sent, so every value is cleaned of control
+        and bidi characters and capped, as in contradiction alerts."""
         title = f"[claimwatch ops {self.severity}] {self.topic}: {self.condition.replace('_', ' ')}"
-        lines = [self.headline, ""]
-        lines += [f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in self.details.items() if v not in (None, "")]
+        lines = [_cap(_clean(self.headline), QUOTE_MAX_CHARS), ""]
+        lines += [
+            f"{k.replace('_', ' ').capitalize()}: {_cap(_clean(v), QUOTE_MAX_CHARS)}"
+            for k, v in self.details.items()
+            if v not in (None, "")
+        ]
         lines += ["", f"Alert {self.alert_id(route_url)}"]
         return title, "\n".join(lines)
 

@@ -127,3 +127,14 @@ def test_watch_pages_about_broken_and_silent_feeds_once_a_day(tmp_path: Path, db
         con.close()
     assert state == {FEEDS[0]: "broken", FEEDS[1]: "silent"}
     assert failures == {FEEDS[0]: 3, FEEDS[1]: 0}
+
+
+def test_chat_message_is_plain_text_without_control_characters() -> None:
+    alert = ops.run_failed(
+        topic="t", dag_id="d", run_id="r", task_id="fetch", map_index=2, error="bad\x1b[31m \u202eevil\nline", at=NOW
+    )
+    title, body = alert.message("mailto://ops@example.org")
+    assert title == "[claimwatch ops high] t: run failed"
+    assert "\x1b" not in body and "\u202e" not in body and "Error: bad[31m evil line" in body
+    assert body.splitlines()[0].startswith("d failed for topic t: task fetch[2] failed")
+    assert body.endswith(f"Alert {alert.alert_id('mailto://ops@example.org')}")
