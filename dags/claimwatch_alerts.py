@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from pipeline.notifiers import RunFailureNotifier
 from pipeline.orchestration import ALERTS_DAG_ID, CLAIMS_ASSET_NAME, default_args, jobs_for_run, run_step
 from pipeline.settings import DUCKDB_POOL
 
@@ -24,6 +25,7 @@ from pipeline.settings import DUCKDB_POOL
     max_active_runs=1,
     default_args=default_args(retries=5, max_delay_minutes=15),
     tags=["claimwatch"],
+    on_failure_callback=RunFailureNotifier(),
     params={
         "topic_file": Param(None, type=["null", "string"]),
         "db": Param(None, type=["null", "string"]),

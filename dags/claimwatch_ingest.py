@@ -1,4 +1,4 @@
-"""claimwatch_ingest: feeds -> pages -> text -> claims -> quality check -> DuckDB.
+"""claimwatch_ingest: feeds -> pages -> text -> claims -> quality check -> DuckDB -> feed health.
 
 Thin wiring only: every task body lives in ``pipeline.tasks``.  One mapped task
 instance per topic file.  Tasks that open DuckDB run in the one-slot
@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
+from pipeline.notifiers import RunFailureNotifier
 from pipeline.orchestration import CLAIMS_ASSET_NAME, INGEST_DAG_ID, default_args, job_dict, jobs_for_run, run_step
 from pipeline.settings import DUCKDB_POOL
 
@@ -26,6 +27,7 @@ CLAIMS = Asset(CLAIMS_ASSET_NAME)
     max_active_runs=1,
     default_args=default_args(retries=3, max_delay_minutes=10),
     tags=["claimwatch"],
+    on_failure_callback=RunFailureNotifier(),
     params={
         "topic_file": Param(
             None, type=["null", "string"], description="One topic YAML; default: every file in CLAIMWATCH_TOPICS_DIR"
@@ -74,8 +76,14 @@ def claimwatch_ingest() -> None:
 
         return run_step(tasks.load, job)
 
-    jobs = plan()
-    load.expand(job=validate.expand(job=extract.expand(job=fetch.expand(job=discover.expand(job=jobs)))))
+    @task(pool=DUCKDB_POOL)
+    def watch(job: dict[str, Any]) -> dict[str, int]:
+        from pipeline import tasks
+
+        return run_step(tasks.watch_feeds, job)
+
+    jobs = validate.expand(job=extract.expand(job=fetch.expand(job=discover.expand(job=plan()))))
+    load.expand(job=jobs) >> watch.expand(job=jobs)
 
 
 claimwatch_ingest()

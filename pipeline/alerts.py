@@ -293,12 +293,30 @@ def deliver(alert: Alert, data_dir: Path, timeout_seconds: float = DEFAULT_TIMEO
     Returns False when a file route already holds the alert (a run that
     crashed after writing it), True when it was sent now.
     """
-    path = file_route_path(alert.route_url, data_dir)
+    title, body = render_message(alert)
+    return send_to_route(
+        alert.route_url, alert.alert_id, alert.severity, alert.payload, (title, body), data_dir, timeout_seconds
+    )
+
+
+def send_to_route(
+    route_url: str,
+    alert_id: str,
+    severity: str,
+    payload: Mapping[str, Any],
+    message: tuple[str, str],
+    data_dir: Path,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> bool:
+    """The route sender every kind of alert shares: a ``file:`` route gets ``payload`` as one JSON line
+    (exactly once per ``alert_id``), a webhook the payload with ``alert_id`` as its idempotency key, any
+    other Apprise channel the plain-text ``message`` (title, body).  False when a file already held it."""
+    path = file_route_path(route_url, data_dir)
     if path is not None:
-        written = _append_once(path, alert.alert_id, json_line(alert.payload))
-        log.info("alert %s %s %s", alert.alert_id, "appended to" if written else "already in", path)
+        written = _append_once(path, alert_id, json_line(payload))
+        log.info("alert %s %s %s", alert_id, "appended to" if written else "already in", path)
         return written
-    _notify_apprise(alert, timeout_seconds)
+    _notify_apprise(route_url, alert_id, severity, payload, message, timeout_seconds)
     return True
 
 
@@ -344,7 +362,14 @@ def _line_alert_id(raw: bytes) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
+def _notify_apprise(
+    route_url: str,
+    alert_id: str,
+    severity: str,
+    payload: Mapping[str, Any],
+    message: tuple[str, str],
+    timeout_seconds: float,
+) -> None:
     """Send through Apprise; ``json://``/``jsons://`` webhooks get the payload itself.
 
     Apprise's JSON plugin always posts its own envelope
@@ -354,7 +379,7 @@ def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
     ``json.loads(body["message"])``; the alert id also goes in the
     ``Idempotency-Key`` header (the plugin's ``+Header`` URL arguments, set on
     the instance so the id never passes through URL quoting).  Other channels
-    get ``render_message``'s plain text, which ends with the alert id.  The
+    get the plain-text ``message`` (``render_message``'s, which ends with the alert id).  The
     body is declared TEXT so Apprise escapes it for HTML/Markdown services
     rather than render it.  The route's timeout replaces Apprise's 4 s socket
     timeouts (its ``cto``/``rto`` URL arguments), so a receiver that answers
@@ -362,13 +387,13 @@ def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
     """
     import apprise
 
-    label = route_label(alert.route_url)
-    url = expand_env(alert.route_url, os.environ)
+    label = route_label(route_url)
+    url = expand_env(route_url, os.environ)
     scheme = url.split("://", 1)[0].lower() if "://" in url else "?"
-    title, body = render_message(alert)
+    title, body = message
     if scheme in JSON_SCHEMES:
-        body = json_line(alert.payload)
-    notify_type = apprise.NotifyType.WARNING if severity_rank(alert.severity) >= 2 else apprise.NotifyType.INFO
+        body = json_line(payload)
+    notify_type = apprise.NotifyType.WARNING if severity_rank(severity) >= 2 else apprise.NotifyType.INFO
 
     try:
         service = apprise.Apprise.instantiate(url, suppress_exceptions=False)
@@ -382,7 +407,7 @@ def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
         headers = getattr(service, "headers", None)  # the JSON plugin's ``+Header=value`` URL arguments
         if not isinstance(headers, dict):
             raise AlertDeliveryError(f"alert route {label}: this Apprise cannot add an {IDEMPOTENCY_HEADER} header")
-        headers[IDEMPOTENCY_HEADER] = alert.alert_id
+        headers[IDEMPOTENCY_HEADER] = alert_id
     sender = apprise.Apprise()
     sender.add(service)
     try:
@@ -391,4 +416,4 @@ def _notify_apprise(alert: Alert, timeout_seconds: float) -> None:
         raise AlertDeliveryError(f"alert route {label}: sending failed ({type(exc).__name__})") from None
     if not sent:
         raise AlertDeliveryError(f"alert route {label}: the channel did not accept the alert (see Apprise warnings)")
-    log.info("alert %s sent to %s", alert.alert_id, label)
+    log.info("alert %s sent to %s", alert_id, label)

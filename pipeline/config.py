@@ -200,6 +200,23 @@ class DedupSpec(_Strict):
     near_duplicate_similarity: Annotated[float, Field(ge=0.5, le=1.0)] = 0.5
 
 
+class FeedHealthSpec(_Strict):
+    """When a feed is worth an operations alert.
+
+    ``failed_polls``: this many failed polls in a row make a feed ``broken``.
+    ``silence_factor`` and ``min_intervals``: a feed that answers but has listed
+    nothing new for more than ``silence_factor`` times its median interval between
+    new items is ``silent``; judged only once ``min_intervals`` such intervals are
+    known, so a young or irregular feed is not called silent on thin evidence.
+    ``history_polls``: how many recent polls per feed the verdict reads.
+    """
+
+    failed_polls: Annotated[int, Field(ge=1, le=100)] = 3
+    silence_factor: Annotated[float, Field(gt=1)] = 5.0
+    min_intervals: Annotated[int, Field(ge=1)] = 3
+    history_polls: Annotated[int, Field(ge=10, le=10_000)] = 500
+
+
 class TopicConfig(_Strict):
     name: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
     title: str
@@ -208,6 +225,9 @@ class TopicConfig(_Strict):
     relevance: RelevanceSpec
     metrics: Annotated[dict[str, MetricSpec], Field(min_length=1)]
     alerts: list[AlertRoute] = []
+    # Operations alerts (a failed run, a broken or silent feed): never sent on the contradiction routes.
+    ops_alerts: list[AlertRoute] = []
+    feed_health: FeedHealthSpec = FeedHealthSpec()
     fetch: FetchSpec = FetchSpec()
     # ISO 639-1 codes of the languages the topic reads; a page in another one is skipped (empty: all).
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
@@ -259,6 +279,7 @@ __all__ = [
     "AlertRoute",
     "DedupSpec",
     "FeedKind",
+    "FeedHealthSpec",
     "FeedSpec",
     "FetchSpec",
     "MetricSpec",

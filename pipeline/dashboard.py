@@ -47,12 +47,16 @@ def load_disagreements(snapshot: Path, limit: int = 200) -> list[tuple[Any, ...]
         con.close()
 
 
-def create_app(snapshot: Callable[[], Path]) -> Any:
-    """The FastAPI app; ``snapshot`` is resolved per request so settings can change without a restart."""
+def create_app(snapshot: Callable[[], Path], dependencies: Sequence[Any] = ()) -> Any:
+    """The FastAPI app; ``snapshot`` is resolved per request so settings can change without a restart.
+
+    ``dependencies`` guard every route: the plugin passes Airflow's login check,
+    because an app mounted by a plugin is otherwise outside Airflow's auth.
+    """
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
-    app = FastAPI(title="claimwatch")
+    app = FastAPI(title="claimwatch", dependencies=list(dependencies))
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:

@@ -78,8 +78,10 @@ def run_step(step: Callable[[Any], R], job: Mapping[str, Any]) -> R:
         return step(parsed)
     except Exception as exc:
         ti = get_current_context()["ti"]
-        record_error(parsed, ti.task_id, -1 if ti.map_index is None else ti.map_index, exc)
-        if isinstance(exc, (TopicConfigError, QualityError)):
+        fail_now = isinstance(exc, (TopicConfigError, QualityError))
+        final = fail_now or (ti.try_number or 1) > (ti.max_tries or 0)
+        record_error(parsed, ti.task_id, -1 if ti.map_index is None else ti.map_index, exc, final=final)
+        if fail_now:
             raise AirflowFailException(str(exc)) from exc
         raise
 

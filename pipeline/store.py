@@ -48,6 +48,7 @@ from pipeline.records import (
 if TYPE_CHECKING:
     import duckdb
 
+    from pipeline.health import FeedHealth, PollRecord
     from pipeline.histories import Figure
     from pipeline.incidents import Incident
 
@@ -199,11 +200,12 @@ class FeedPoll:
     The validators are what the next poll sends back; an error poll keeps the stored ones."""
 
     feed_url: str
-    status: str
+    status: str  # "ok[ (notes)]" or "error: ..."
     entries: int | None
     etag: str | None = None
     last_modified: str | None = None
     body_sha256: str | None = None
+    new_entries: int = 0  # items this topic had never seen: what tells a live feed from a silent one
 
 
 @dataclass(frozen=True, slots=True)
@@ -407,6 +409,7 @@ def load_batch(
         if handled:
             con.execute("DELETE FROM url_failures WHERE topic = ? AND list_contains(?, url)", [batch.topic, handled])
         _record_polls(con, batch.topic, batch.polls, now)
+        record_poll_history(con, batch.topic, batch.polls, now, run_id)
         _record_archived(con, batch.topic, batch.archived, run_id)
         con.execute("COMMIT")
     except BaseException:
@@ -513,6 +516,62 @@ def _update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> No
             article.article_id,
         ],
     )
+
+
+def record_poll_history(
+    con: duckdb.DuckDBPyConnection, topic: str, polls: Sequence[FeedPoll], now: datetime, run_id: str
+) -> None:
+    """Append this run's polls to ``feed_polls`` and keep ``feed_state``'s running counts.
+
+    Also called on its own when every feed failed (the run stops before its
+    load), so failures in a row are counted even then.
+    """
+    for p in polls:
+        ok = p.status.startswith("ok")
+        con.execute(
+            "INSERT INTO feed_polls (topic, feed_url, polled_at, ok, entries, new_entries, status, run_id)"
+            " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+            [topic, p.feed_url, now, ok, p.entries, p.new_entries, p.status, run_id],
+        )
+        con.execute(
+            "INSERT INTO feed_state (topic, feed_url, last_polled_at, last_status, entries_seen)"
+            " VALUES (?,?,?,?,?) ON CONFLICT (topic, feed_url) DO UPDATE"
+            " SET last_polled_at = excluded.last_polled_at, last_status = excluded.last_status,"
+            " entries_seen = coalesce(excluded.entries_seen, feed_state.entries_seen)",
+            [topic, p.feed_url, now, p.status, p.entries],
+        )
+        con.execute(
+            "UPDATE feed_state SET"
+            " consecutive_failures = CASE WHEN ? THEN 0 ELSE coalesce(consecutive_failures, 0) + 1 END,"
+            " last_ok_at = CASE WHEN ? THEN ? ELSE last_ok_at END,"
+            " last_new_at = CASE WHEN ? THEN ? ELSE last_new_at END"
+            " WHERE topic = ? AND feed_url = ?",
+            [ok, ok, now, ok and p.new_entries > 0, now, topic, p.feed_url],
+        )
+
+
+def recent_polls(con: duckdb.DuckDBPyConnection, topic: str, per_feed: int) -> dict[str, list[PollRecord]]:
+    """The latest ``per_feed`` polls of each feed of a topic: all a health verdict reads."""
+    from pipeline.health import PollRecord
+
+    rows = con.execute(
+        "SELECT feed_url, polled_at, ok, new_entries, status FROM ("
+        " SELECT *, row_number() OVER (PARTITION BY feed_url ORDER BY polled_at DESC) AS n"
+        " FROM feed_polls WHERE topic = ?) WHERE n <= ? ORDER BY feed_url, polled_at",
+        [topic, per_feed],
+    ).fetchall()
+    out: dict[str, list[PollRecord]] = {}
+    for feed_url, polled_at, ok, new_entries, status in rows:
+        out.setdefault(feed_url, []).append(PollRecord(polled_at, ok, new_entries, status))
+    return out
+
+
+def set_feed_health(con: duckdb.DuckDBPyConnection, topic: str, verdicts: Sequence[FeedHealth]) -> None:
+    for v in verdicts:
+        con.execute(
+            "UPDATE feed_state SET health = ?, health_detail = ? WHERE topic = ? AND feed_url = ?",
+            [v.state, v.detail, topic, v.feed_url],
+        )
 
 
 def _record_failures(

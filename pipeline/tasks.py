@@ -37,6 +37,9 @@ from pipeline.store import ArchivedPage, Batch, Failure, FeedPoll, LoadResult, R
 if TYPE_CHECKING:
     from pipeline.polite import HostGate
 
+if TYPE_CHECKING:
+    from pipeline.health import FeedHealth
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -80,8 +83,11 @@ def errors_file(data_dir: str | Path, run_id: str) -> Path:
     return Path(data_dir) / "errors" / f"{safe}.jsonl"
 
 
-def record_error(job: Job, task_id: str, map_index: int, exc: BaseException) -> None:
+def record_error(job: Job, task_id: str, map_index: int, exc: BaseException, *, final: bool = True) -> None:
     """Append a task failure to the run's error ledger (one JSON object per line).
+
+    ``final`` is False for a try Airflow will retry: only final failures make
+    an operations alert (a retry that then succeeds pages no one).
 
     Called while the task's own error propagates, so it never raises: a full
     disk or an unwritable ledger is logged, and the real error stays the one reported.
@@ -94,6 +100,7 @@ def record_error(job: Job, task_id: str, map_index: int, exc: BaseException) -> 
             "map_index": map_index,
             "topic_file": job.topic_file,
             "error": f"{type(exc).__name__}: {exc}",
+            "final": final,
             "at": datetime.now(UTC).isoformat(),
         }
         with path.open("a", encoding="utf-8") as fh:
@@ -103,6 +110,22 @@ def record_error(job: Job, task_id: str, map_index: int, exc: BaseException) -> 
 
 
 # --- staging files -------------------------------------------------------------------
+
+
+def final_failures(data_dir: str | Path, run_id: str) -> list[dict[str, Any]]:
+    """The ledger's last final failure of each task instance of a run, oldest first."""
+    path = errors_file(data_dir, run_id)
+    if not path.exists():
+        return []
+    last: dict[tuple[str, int], dict[str, Any]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue  # a torn line from a crash mid-write
+        if isinstance(item, dict) and item.get("final", True):
+            last[(item["task_id"], item["map_index"])] = item
+    return sorted(last.values(), key=lambda i: str(i.get("at")))
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -269,6 +292,7 @@ def discover(
         if cap := feeds.cap_note(feed, read.items):
             notes.append(cap)
             log.warning("feed %s: %s", label, cap)
+        new = len({e.url for e in read.entries} - seen - schedule.keys())
         for item in read.rejected:
             if item.url not in seen:
                 log.warning("feed %s: item not fetched: %s: %s", label, item.url, url.redact(item.reason))
@@ -287,10 +311,15 @@ def discover(
                 kept.etag,
                 kept.last_modified,
                 kept.body_sha256,
+                new_entries=new,
             )
         )
         entries.extend(listed)
     if polls and all(not p.status.startswith("ok") for p in polls):
+        # The run stops here, before its load: count these failures now, or "failed N polls in a row" never is.
+        with store.open_store(job.db) as con:
+            store.record_poll_history(con, topic.name, polls, at, job.run_id)
+            store.set_feed_health(con, topic.name, judge_feeds(con, topic, at))
         raise fetch.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
     fetchable, repeats = feeds.drop_known_stories(unresolved, entries, known_stories)
     skipped += [Skipped(e.url, "duplicate", reason, "discover") for e, reason in repeats]
@@ -351,6 +380,35 @@ def _resolve_redirects(
         if not r.publisher_url:
             log.info("link %s not resolved: %s", r.link, r.reason)
     return out, f"{done} of {len(resolutions)} new links resolved to the publisher"
+
+
+def judge_feeds(con: Any, topic: TopicConfig, now: datetime) -> list[FeedHealth]:
+    """The health verdict on each configured feed of a topic, from its recent polls."""
+    from pipeline import feeds, store
+    from pipeline.health import feed_health
+
+    history = store.recent_polls(con, topic.name, topic.feed_health.history_polls)
+    labels = [feeds.feed_address(f) for f in topic.feeds]  # the key polls are recorded under
+    return [feed_health(label, history.get(label, []), now, topic.feed_health) for label in labels]
+
+
+def watch_feeds(job: Job, now: Callable[[], datetime] | None = None) -> dict[str, int]:
+    """Judge every feed of the topic, store the verdicts in ``feed_state``, and page the topic's
+    operations route about feeds that are broken (failing N polls in a row) or silent (far past
+    their usual interval between new items).  One alert per feed, condition and day."""
+    from pipeline import ops, store
+
+    topic = job.topic()
+    at = (now or _utcnow)()
+    with store.open_store(job.db) as con:
+        verdicts = judge_feeds(con, topic, at)
+        store.set_feed_health(con, topic.name, verdicts)
+    for v in verdicts:
+        log.info("topic %s: feed %s is %s: %s", topic.name, v.feed_url, v.state, v.detail)
+    alerts = [ops.feed_condition(topic.name, v, at) for v in verdicts if v.alerting]
+    sent = ops.send(alerts, topic.ops_alerts, Path(job.data_dir)) if alerts and topic.ops_alerts else []
+    counts = {state: sum(1 for v in verdicts if v.state == state) for state in {v.state for v in verdicts}}
+    return {**counts, "ops_alerts_sent": len(sent)}
 
 
 def _utcnow() -> datetime:

@@ -373,6 +373,23 @@ def _wait_until_settled(stack: Stack, run_id: str) -> tuple[list[dict[str, Any]]
         time.sleep(POLL_EVERY)
 
 
+def _wait_for_ops_alerts(stack: Stack, run_id: str, ops_file: Path) -> list[str]:
+    """Until ``run_id`` failed and its failure callback wrote to the ops route; then a little longer,
+    so a second (duplicate) alert would be seen too."""
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while True:
+        stack.check_alive()
+        states = {r["dag_run_id"]: r["state"] for r in stack.runs(INGEST)}
+        if states.get(run_id) == "success":
+            raise AssertionError(f"{run_id} succeeded although every feed of its topic is down")
+        if states.get(run_id) == "failed" and ops_file.exists():
+            time.sleep(POLL_EVERY * 3)
+            return ops_file.read_text(encoding="utf-8").splitlines()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no operations alert within {RUN_TIMEOUT:.0f}s (run state {states.get(run_id)})")
+        time.sleep(POLL_EVERY)
+
+
 def _counts(db: Path) -> dict[str, int]:
     con = duckdb.connect(str(db), read_only=True)  # only once no task runs: DuckDB locks across processes
     try:
@@ -453,6 +470,32 @@ def test_dags_under_scheduler_celery_postgres_redis(stack: Stack, tmp_path: Path
             assert alerts_file.read_text(encoding="utf-8").splitlines() == delivered
             assert len(hook.bodies) == len(delivered)
             _progress(stack.started, f"idempotent under the scheduler: {after_first}")
+
+            # The claims page answers only to a logged-in Airflow user, under the real api-server.
+            page = f"{stack.api_url}/claimwatch/"
+            assert httpx.get(page, timeout=30).status_code == 401
+            signed_in = stack.client.get(page)
+            assert signed_in.status_code == 200 and "Disagreements" in signed_in.text
+
+            # A failed run pages the topic's ops route once: the dag-processor runs the DAG's failure callback.
+            (tmp_path / "dead").mkdir()
+            dead = write_topic(
+                tmp_path / "dead" / "dead.yaml",
+                f"http://127.0.0.1:{_free_port()}/feed.xml",
+                [],
+                name="e2e_dead",
+                ops_alert_urls=["file:ops.jsonl"],
+            )
+            failing = f"e2e_failing_{uuid.uuid4().hex[:8]}"
+            stack.airflow(
+                "dags", "trigger", INGEST, "--run-id", failing, "--conf", json.dumps({"topic_file": str(dead)})
+            )
+            ops_lines = _wait_for_ops_alerts(stack, failing, tmp_path / "data" / "ops.jsonl")
+            assert len(ops_lines) == 1, ops_lines
+            ops_alert = json.loads(ops_lines[0])
+            assert (ops_alert["topic"], ops_alert["task_id"], ops_alert["run_id"]) == ("e2e_dead", "discover", failing)
+            assert "every feed of topic 'e2e_dead' failed" in ops_alert["error"]
+            _progress(stack.started, "a failed run under the scheduler sent one operations alert")
         except BaseException:
             print(stack.diagnostics(), file=sys.stderr, flush=True)
             raise

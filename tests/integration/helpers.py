@@ -88,17 +88,21 @@ def write_topic(
     name: str = "kursk_test",
     fetch: dict[str, Any] | None = None,
     alert_timeout: float | None = None,
+    ops_alert_urls: list[str] | None = None,
+    extra_feed_urls: list[str] | None = None,
 ) -> Path:
     raw = yaml.safe_load((REPO_ROOT / "topics" / "kursk.yaml").read_text(encoding="utf-8"))
     timeout = {} if alert_timeout is None else {"timeout_seconds": alert_timeout}
     raw.update(
         name=name,
-        feeds=[{"url": feed_url}],
+        feeds=[{"url": u} for u in [feed_url, *(extra_feed_urls or [])]],
         allow_private_hosts=True,
         alerts=[{"url": u, "min_severity": "low", **timeout} for u in alert_urls],
     )
     if fetch is not None:
         raw["fetch"] = fetch
+    if ops_alert_urls is not None:
+        raw["ops_alerts"] = [{"url": u, "min_severity": "low"} for u in ops_alert_urls]
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
 

@@ -132,8 +132,17 @@ def test_feed_url_secrets_are_expanded_and_never_recorded(
         with pytest.raises(Exception, match="every feed") as failed:
             _ingest(missing, db, data, "run-1")
     assert site.hits["/feed.xml"] == 1
-    [(feed_url, status)] = _rows(db, "SELECT feed_url, last_status FROM feed_state")
+    [(feed_url, status), (failed_url, failed_status)] = _rows(
+        db, "SELECT feed_url, last_status FROM feed_state ORDER BY topic"
+    )
     assert feed_url.endswith("?token=${FEED_TOKEN}") and status == "ok"
+    # the failed topic's poll is recorded too (failures in a row count), with the secret still unexpanded
+    assert (
+        failed_url.endswith("?token=${FEED_TOKEN}")
+        and failed_status.startswith("error")
+        and "s3cret" not in failed_status
+    )
+    assert not [r for r in _rows(db, "SELECT * FROM feed_polls") if "s3cret" in str(r)]
     assert "s3cret" not in str(failed.value) and "${FEED_TOKEN}" in str(failed.value)
     assert "HTTP 404" in str(failed.value)
     assert "s3cret" not in caplog.text and "token=${FEED_TOKEN}" in caplog.text

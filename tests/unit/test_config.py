@@ -54,6 +54,9 @@ def _write(tmp_path: Path, raw: object) -> Path:
             "alerts.0.min_severity",
             "note",
         ),
+        (lambda t: t.update(ops_alerts=[{"url": "nowhere"}]), "ops_alerts.0.url", "scheme"),
+        (lambda t: t.update(feed_health={"failed_polls": 0}), "feed_health.failed_polls", "greater than"),
+        (lambda t: t.update(feed_health={"silence_factor": 1}), "feed_health.silence_factor", "greater than"),
         (lambda t: t.update(colour="red"), "colour", "Extra inputs"),
     ],
 )

@@ -78,3 +78,15 @@ def test_the_error_ledger_records_a_failure(tmp_path: Path) -> None:
     tasks.record_error(job, "discover", 2, ValueError("every feed failed"))
     [line] = tasks.errors_file(job.data_dir, job.run_id).read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["error"] == "ValueError: every feed failed"
+
+
+def test_only_final_failures_count_for_the_run(tmp_path: Path) -> None:
+    job = tasks.Job("t.yaml", str(tmp_path / "c.duckdb"), str(tmp_path / "data"), "run-1")
+    tasks.record_error(job, "fetch", 0, TimeoutError("try 1"), final=False)  # retried, then succeeded
+    tasks.record_error(job, "discover", 1, ValueError("try 1"), final=False)
+    tasks.record_error(job, "discover", 1, ValueError("try 2"))
+    with tasks.errors_file(job.data_dir, job.run_id).open("a", encoding="utf-8") as fh:
+        fh.write('{"task_id": "load", "map_in')  # a torn last line from a crash
+    failures = tasks.final_failures(job.data_dir, job.run_id)
+    assert [(f["task_id"], f["map_index"], f["error"]) for f in failures] == [("discover", 1, "ValueError: try 2")]
+    assert tasks.final_failures(job.data_dir, "another-run") == []
