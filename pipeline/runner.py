@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.orchestration import ALERTS_DAG_ID, INGEST_DAG_ID
+from pipeline.orchestration import ALERTS_DAG_ID, INGEST_DAG_ID, STEP_PROCESS_ENV
 from pipeline.settings import DUCKDB_POOL, REPO_ROOT, Settings
 
 DAGS_DIR = REPO_ROOT / "dags"
@@ -61,6 +61,8 @@ def airflow_environment(settings: Settings, env: Mapping[str, str]) -> dict[str,
         # one quick task retry: HTTP fetches already retry with backoff inside the task
         "CLAIMWATCH_TASK_RETRIES": "1",
         "CLAIMWATCH_RETRY_DELAY_SECONDS": "2",
+        # each task body in a fresh process, as under a worker: this process keeps only Airflow
+        STEP_PROCESS_ENV: "fresh",
     }
     for key, value in defaults.items():
         out[key] = env.get(key, value)
