@@ -76,7 +76,7 @@ def run_in_fresh_process(name: str, job: Mapping[str, Any], env: Mapping[str, st
         result_path = Path(tmp) / "result.json"
         request = json.dumps({"step": name, "job": dict(job), "result": str(result_path)})
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.stepprocess"],
+            [sys.executable, "-m", "pipeline.stepprocess", name],  # the name shows in ps
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
