@@ -1,8 +1,10 @@
-"""Run the DAGs once, in this process, through Airflow's own ``dag.test()``.
+"""Run the DAGs once through Airflow's own ``dag.test()``.
 
 The command line and the scheduler run the same DAG files and task bodies;
 this module only prepares an Airflow home (SQLite metadata, migrated on first
-use) and reports which task failed and why.
+use) and reports which task failed and why.  ``dag.test()`` schedules in this
+process; each task body runs in a fresh one (``pipeline.stepprocess``), so this
+process never holds every step's libraries at once.
 """
 
 from __future__ import annotations
