@@ -76,7 +76,7 @@ def run_in_fresh_process(name: str, job: Mapping[str, Any], env: Mapping[str, st
         result_path = Path(tmp) / "result.json"
         request = json.dumps({"step": name, "job": dict(job), "result": str(result_path)})
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.stepprocess", name],  # the name shows in ps
+            [sys.executable, "-m", "pipeline.stepprocess", name, str(os.getpid())],  # the name shows in ps
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -152,7 +152,22 @@ def _serve(request: Mapping[str, Any]) -> dict[str, Any]:
     return {"ok": True, "value": value}
 
 
+def _die_with_parent(parent: int) -> None:
+    """If the driving process is killed, stop too, as a task process does when its supervisor dies:
+    a step left running alone would write to DuckDB or send alerts behind the next run's back."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+
+
 def main() -> int:
+    if len(sys.argv) > 2:
+        _die_with_parent(int(sys.argv[2]))
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -69,3 +69,51 @@ def vars_of(job: tasks.Job) -> dict[str, str]:
     from pipeline.records import to_json
 
     return to_json(job)
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux only")
+def test_a_step_process_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
+    """SIGKILL the driving process: its step process must not carry on alone."""
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    child = tmp_path / "child.py"
+    child.write_text(
+        "import os, sys, time\n"
+        "from pipeline.stepprocess import _die_with_parent\n"
+        "_die_with_parent(int(sys.argv[1]))\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "time.sleep(60)\n"
+    )
+    parent = tmp_path / "parent.py"
+    parent.write_text(
+        "import os, subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, {str(child)!r}, str(os.getpid())])\n"
+        "time.sleep(60)\n"
+    )
+    driver = subprocess.Popen([sys.executable, str(parent)], env=os.environ)
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        step = int(pid_file.read_text())
+        assert _running(step)
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+        deadline = time.monotonic() + 10
+        while _running(step) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(step)
+    finally:
+        driver.kill()
+        driver.wait()
