@@ -2,8 +2,12 @@
 
 Serves a feed of N article pages of about S MB each on 127.0.0.1 (a normal
 article padded with a large inline script, the way heavy news pages are), runs
-``claimwatch run`` on it as a subprocess and reports the child's peak resident
-set size (``getrusage(RUSAGE_CHILDREN).ru_maxrss``).  Every page is relevant and
+``claimwatch run`` on it as a subprocess and reports its peak resident set size
+as ``wait4`` (and GNU time) report it: the largest of the command's own process
+and every process it waited for.  ``claimwatch run`` runs each task body in a
+fresh process, so the benchmark also samples the whole process tree every
+50 ms and reports the largest sum of resident memory seen at one instant, and
+each process's own peak (VmHWM) by what it ran.  Every page is relevant and
 distinct, so each one goes through fetch, extraction, claims and the load.
 Usage: python bench/bench_memory.py [--pages 40] [--mb 3] [--json]
 """
@@ -20,11 +24,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import psutil
 import yaml
 
 from pipeline.sample_site import SamplePage, load_sample_articles, render_feed, render_page
@@ -92,17 +97,67 @@ def serve(pages: list[SamplePage], size: int) -> Iterator[str]:
 class Measured:
     returncode: int
     stderr: str
-    peak_kb: int
+    peak_kb: int  # wait4: the command's process tree, the largest single process
+    tree_peak_kb: int = 0  # sampled: the largest sum over the tree at one instant
+    process_peaks_kb: dict[str, int] = field(default_factory=dict)  # VmHWM by what each process ran
+
+
+def _status_kb(pid: int, key: str) -> int:
+    """A ``kB`` field of /proc/<pid>/status (0 once the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _label(proc: psutil.Process, root: int) -> str:
+    if proc.pid == root:
+        return "claimwatch run"
+    try:
+        cmd = proc.cmdline()
+    except psutil.Error:
+        return "?"
+    return " ".join([Path(cmd[0]).name, *cmd[1:]])[:80] if cmd else "?"
+
+
+def _sample_tree(root: int, done: threading.Event, out: Measured) -> None:
+    """Every 50 ms: the tree's summed RSS, and each process's high-water mark."""
+    try:
+        top = psutil.Process(root)
+    except psutil.Error:
+        return
+    while not done.wait(0.05):
+        try:
+            procs = [top, *top.children(recursive=True)]
+        except psutil.Error:
+            continue
+        total = 0
+        for proc in procs:
+            total += _status_kb(proc.pid, "VmRSS")
+            label = _label(proc, root)
+            out.process_peaks_kb[label] = max(out.process_peaks_kb.get(label, 0), _status_kb(proc.pid, "VmHWM"))
+        out.tree_peak_kb = max(out.tree_peak_kb, total)
 
 
 def run_measured(cmd: list[str], env: dict[str, str]) -> Measured:
-    """Run a command and report its own peak RSS (``wait4``: this child only, not earlier ones)."""
+    """Run a command and report its peak RSS (``wait4``: this command's tree, not earlier commands)."""
     with tempfile.TemporaryFile("w+") as err, open(os.devnull, "w") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        measured = Measured(0, "", 0)
+        done = threading.Event()
+        sampler = threading.Thread(target=_sample_tree, args=(proc.pid, done, measured), daemon=True)
+        sampler.start()
         _pid, status, usage = os.wait4(proc.pid, 0)
+        done.set()
+        sampler.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return Measured(proc.returncode, err.read(), usage.ru_maxrss)
+        measured.returncode, measured.stderr, measured.peak_kb = proc.returncode, err.read(), usage.ru_maxrss
+        return measured
 
 
 def write_topic(path: Path, feed_url: str, pages: int, size: int) -> None:
@@ -148,6 +203,8 @@ def main() -> int:
         "page_mb": args.mb,
         "articles_stored": stored,
         "peak_rss_mb": round(peak_mb, 1),
+        "tree_peak_rss_mb": round(result.tree_peak_kb / 1024, 1),
+        "process_peak_rss_mb": {k: round(v / 1024, 1) for k, v in sorted(result.process_peaks_kb.items())},
         "empty_run_peak_rss_mb": round(warm.peak_kb / 1024, 1),
         "seconds": round(seconds, 1),
     }
@@ -157,8 +214,11 @@ def main() -> int:
         print(
             f"claimwatch run over {args.pages} pages of {args.mb:g} MB: peak RSS {report['peak_rss_mb']} MB "
             f"(the same run on an empty feed: {report['empty_run_peak_rss_mb']} MB), "
-            f"{stored} articles stored, {report['seconds']} s"
+            f"{stored} articles stored, {report['seconds']} s\n"
+            f"  largest sum over its processes at one instant (sampled): {report['tree_peak_rss_mb']} MB"
         )
+        for label, mb in report["process_peak_rss_mb"].items():
+            print(f"  peak of one process: {mb:7.1f} MB  {label}")
     return 0 if stored == args.pages else 1
 
 

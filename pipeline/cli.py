@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="run claimwatch_ingest then claimwatch_alerts once, in-process, via dag.test()")
+    p = sub.add_parser(
+        "run", help="run claimwatch_ingest then claimwatch_alerts once via dag.test(), each task in its own process"
+    )
     p.add_argument("--topic", type=Path, required=True, help="topic YAML file")
     _add_db(p)
 

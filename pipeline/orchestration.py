@@ -18,6 +18,9 @@ from pipeline.settings import DB_CONN_ID, Settings, settings_from_env
 
 R = TypeVar("R")
 
+# Set (by ``claimwatch run``) to run each task body in a fresh process; see pipeline.stepprocess.
+STEP_PROCESS_ENV = "CLAIMWATCH_STEP_PROCESS"
+
 INGEST_DAG_ID = "claimwatch_ingest"
 ALERTS_DAG_ID = "claimwatch_alerts"
 CLAIMS_ASSET_NAME = "claimwatch_claims"
@@ -64,21 +67,29 @@ def run_step(step: Callable[[Any], R], job: Mapping[str, Any]) -> R:
 
     Bad configuration or data fails at once, without retries.  Every failure is
     also appended to the run's error ledger, so ``claimwatch run`` can say which
-    task failed and why without parsing logs.
+    task failed and why without parsing logs.  With ``CLAIMWATCH_STEP_PROCESS=fresh``
+    the body runs in a new interpreter (``pipeline.stepprocess``), so the process
+    driving the DAG never holds the libraries of every step at once.
     """
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
     from pipeline.config import TopicConfigError
     from pipeline.quality import QualityError
+    from pipeline.stepprocess import StepProcessError, run_in_fresh_process, step_name
     from pipeline.tasks import Job, record_error
 
     parsed = from_json(Job, dict(job))
+    name = step_name(step) if os.environ.get(STEP_PROCESS_ENV) == "fresh" else None
     try:
+        if name is not None:
+            result: R = run_in_fresh_process(name, to_json(parsed))
+            return result
         return step(parsed)
     except Exception as exc:
         ti = get_current_context()["ti"]
-        fail_now = isinstance(exc, (TopicConfigError, QualityError))
+        failure = getattr(exc, "failure", None) if isinstance(exc, StepProcessError) else None
+        fail_now = isinstance(exc, (TopicConfigError, QualityError)) or (failure is not None and failure.permanent)
         final = fail_now or (ti.try_number or 1) > (ti.max_tries or 0)
         record_error(parsed, ti.task_id, -1 if ti.map_index is None else ti.map_index, exc, final=final)
         if fail_now:

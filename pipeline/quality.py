@@ -10,9 +10,12 @@ pandas route is used because GX's SQL datasource is broken on DuckDB.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import math
 import os
+import sys
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -30,6 +33,9 @@ MIN_TEXT_CHARS = 200
 # Computed column: True when the stated numbers are missing exactly for vague claims.
 STATED_NULL_IFF_VAGUE = "stated_null_iff_vague"
 _SAMPLES = 3  # unexpected values quoted per failure line
+# Imported at GX import time only for the KL-divergence and KS-test expectations (charts and
+# statistics), which these suites never use: about 80 MB of resident memory.
+_DEFERRED_BY_GX = ("altair", "scipy.stats")
 
 # (GX expectation class name, keyword arguments); instantiated once GX is imported.
 Spec = tuple[str, dict[str, Any]]
@@ -127,8 +133,39 @@ def _frame(records: Sequence[Any], cls: type) -> pd.DataFrame:
     return pd.DataFrame([[getattr(r, n) for n in names] for r in records], columns=names)
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module until someone reads an attribute of it, then imports the real one."""
+
+    def __getattr__(self, attr: str) -> Any:
+        real = sys.modules.get(self.__name__)
+        if real is self:
+            del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+        return getattr(real, attr)
+
+
+def _defer_imports(names: Sequence[str]) -> None:
+    """Let ``import x`` of these modules succeed without loading them until first use.
+
+    GX imports every expectation class eagerly; the ones we never run pull in
+    altair and scipy.stats at module level, though they only use them inside
+    methods.  A module already imported is left alone, and a deferred one
+    loads in full the moment any code touches it, so nothing behaves differently.
+    """
+    for name in names:
+        if name in sys.modules:
+            continue
+        stand_in = _Deferred(name)
+        sys.modules[name] = stand_in
+        parent, _, child = name.rpartition(".")
+        if parent:  # `from scipy import stats` looks for the attribute on the package
+            setattr(importlib.import_module(parent), child, stand_in)
+
+
 def _import_gx() -> Any:
     """Import GX quietly, with usage statistics off, without overriding the operator's explicit settings."""
+    if "great_expectations" not in sys.modules:
+        _defer_imports(_DEFERRED_BY_GX)
     # The name GX 1.x documents (AbstractDataContext.enable_analytics).  The installed 1.24.1
     # ships no analytics code, so this is a guard in case a later release brings it back.
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

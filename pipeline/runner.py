@@ -1,8 +1,10 @@
-"""Run the DAGs once, in this process, through Airflow's own ``dag.test()``.
+"""Run the DAGs once through Airflow's own ``dag.test()``.
 
 The command line and the scheduler run the same DAG files and task bodies;
 this module only prepares an Airflow home (SQLite metadata, migrated on first
-use) and reports which task failed and why.
+use) and reports which task failed and why.  ``dag.test()`` schedules in this
+process; each task body runs in a fresh one (``pipeline.stepprocess``), so this
+process never holds every step's libraries at once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.orchestration import ALERTS_DAG_ID, INGEST_DAG_ID
+from pipeline.orchestration import ALERTS_DAG_ID, INGEST_DAG_ID, STEP_PROCESS_ENV
 from pipeline.settings import DUCKDB_POOL, REPO_ROOT, Settings
 
 DAGS_DIR = REPO_ROOT / "dags"
@@ -61,6 +63,8 @@ def airflow_environment(settings: Settings, env: Mapping[str, str]) -> dict[str,
         # one quick task retry: HTTP fetches already retry with backoff inside the task
         "CLAIMWATCH_TASK_RETRIES": "1",
         "CLAIMWATCH_RETRY_DELAY_SECONDS": "2",
+        # each task body in a fresh process, as under a worker: this process keeps only Airflow
+        STEP_PROCESS_ENV: "fresh",
     }
     for key, value in defaults.items():
         out[key] = env.get(key, value)

@@ -194,3 +194,25 @@ def test_analytics_switch_defaults_off_but_respects_an_explicit_setting(
     monkeypatch.setenv("GX_ANALYTICS_ENABLED", "True")
     validate_claims(CLAIMS[:1], kursk_topic)
     assert os.environ["GX_ANALYTICS_ENABLED"] == "True"
+
+
+def test_gx_runs_without_loading_the_chart_and_statistics_modules_it_never_uses() -> None:
+    """In a fresh interpreter: a suite validates while altair and scipy.stats stay unloaded,
+    and a deferred module still works in full the moment something uses it."""
+    import os
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from pipeline.quality import validate_articles\n"
+        "from tests.unit.factories import make_article\n"
+        "assert validate_articles([make_article()]).success\n"
+        "print(sorted(type(sys.modules[m]).__name__ for m in ('altair', 'scipy.stats')))\n"
+        "from scipy import stats\n"
+        "print(round(float(stats.entropy([0.5, 0.5], [0.25, 0.75])), 4), hasattr(sys.modules['scipy.stats'], 'norm'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ)
+    assert out.returncode == 0, out.stderr[-2000:]
+    deferred, used = out.stdout.strip().splitlines()
+    assert deferred == "['_Deferred', '_Deferred']"
+    assert used == "0.1438 True"
