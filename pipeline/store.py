@@ -613,10 +613,14 @@ def _load_article(
     if same_page is not None:
         # Another spelling of a stored page (tracked, mobile, AMP): the cleaner address names the article.
         if outranks(a, same_page):
+            if not _topic_has(con, topic, a.article_id):
+                _insert_claims(con, claims, run_id, now)
             con.execute("UPDATE articles SET url = ? WHERE article_id = ?", [a.url, a.article_id])
             _relink_url(con, same_page.url, a.article_id, a.article_id)
             _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
             return "stored"
+        if not _topic_has(con, topic, a.article_id):
+            return _adopt(con, topic, a, claims, now, run_id)
         root = _original_of(con, a.article_id)
         _mark_seen(con, topic, a.url, "duplicate", a.article_id, now, run_id, duplicate_of=root, kind="exact",
                    similarity=1.0, reason="another address of a stored article")  # fmt: skip
@@ -646,6 +650,39 @@ def _load_article(
     _mark_seen(con, topic, a.url, "near_duplicate", a.article_id, now, run_id, duplicate_of=match.original_id,
                kind="near", similarity=match.similarity, reason=reason)  # fmt: skip
     return "near_duplicate"
+
+
+def _topic_has(con: duckdb.DuckDBPyConnection, topic: str, article_id: str) -> bool:
+    """Whether the topic already evaluated this stored article (under any of its addresses)."""
+    return (
+        con.execute(
+            "SELECT 1 FROM seen_urls WHERE topic = ? AND article_id = ? AND outcome IN ('stored', 'near_duplicate')"
+            " LIMIT 1",
+            [topic, article_id],
+        ).fetchone()
+        is not None
+    )
+
+
+def _adopt(
+    con: duckdb.DuckDBPyConnection, topic: str, a: Article, claims: Sequence[Claim], now: datetime, run_id: str
+) -> str:
+    """An article another topic stored: kept once, but this topic records it and gets its own claims.
+
+    The article keeps its standing (original or near copy), so this topic's
+    claims from a near copy are marked as relayed just as the first topic's are.
+    """
+    _insert_claims(con, claims, run_id, now)
+    row = con.execute(
+        "SELECT duplicate_of, duplicate_kind, similarity FROM articles WHERE article_id = ?", [a.article_id]
+    ).fetchone()
+    if row is None or row[0] is None:
+        _mark_seen(con, topic, a.url, "stored", a.article_id, now, run_id)
+        return "stored"
+    outcome = "duplicate" if row[1] == "exact" else "near_duplicate"
+    _mark_seen(con, topic, a.url, outcome, a.article_id, now, run_id, duplicate_of=str(row[0]), kind=row[1],
+               similarity=row[2], reason=f"{row[1]} copy of a stored article")  # fmt: skip
+    return outcome
 
 
 def _insert_article(

@@ -325,7 +325,7 @@ def _claim(
     char_start = sentence.start + figure.start
     char_end = sentence.start + figure.end
     return Claim(
-        claim_id=stable_id(article.article_id, char_start, char_end, metric),
+        claim_id=stable_id(topic.name, article.article_id, char_start, char_end, metric),  # one per topic reading it
         article_id=article.article_id,
         topic=topic.name,
         metric=metric,

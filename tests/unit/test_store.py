@@ -415,3 +415,35 @@ def test_source_family_and_date_precision_are_stored_and_read_back(db_path: Path
         store.replace_claims(con, "kursk", {dated.article_id: [make_claim(dated, source_family="media")]}, "r2")
         (family,) = con.execute("SELECT source_family FROM claims WHERE article_id = ?", [dated.article_id]).fetchone()
         assert family == "media"
+
+
+def test_an_article_another_topic_stored_is_stored_once_and_gets_this_topics_claims(db_path: Path) -> None:
+    article = make_article(1)
+    with store.open_store(db_path) as con:
+        for topic in ("kursk", "korea"):
+            result = store.load_batch(con, store.Batch(topic, [article], [make_claim(article, topic=topic)]), "r1")
+            assert (result.articles, result.claims, result.duplicates) == (1, 1, 0)
+        again = store.load_batch(con, store.Batch("korea", [article], [make_claim(article, topic="korea")]), "r2")
+        counts = store.table_counts(con)
+        seen = con.execute("SELECT topic, outcome FROM seen_urls ORDER BY topic").fetchall()
+        per_topic = {t: [a.article_id for a in store.stored_articles(con, t)] for t in ("kursk", "korea")}
+        store.replace_claims(con, "korea", {article.article_id: []}, "reprocess")
+        left = con.execute("SELECT topic FROM claims").fetchall()
+    assert (again.articles, again.claims, again.duplicates) == (0, 0, 1)
+    assert counts["articles"] == 1 and counts["claims"] == 2
+    assert seen == [("korea", "stored"), ("kursk", "stored")]
+    assert per_topic == {"kursk": [article.article_id], "korea": [article.article_id]}
+    assert left == [("kursk",)]  # one topic's reprocessing leaves the other's claims alone
+
+
+def test_another_topic_reading_a_near_copy_keeps_its_standing(db_path: Path) -> None:
+    original = make_article(1)
+    copy = make_article(2, text=original.text + " Partner Post readers can follow the war in our live blog.")
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [original, copy], [make_claim(copy)]), "r1")
+        result = store.load_batch(con, store.Batch("korea", [copy], [make_claim(copy, topic="korea")]), "r1")
+        seen = con.execute("SELECT outcome, duplicate_of FROM seen_urls WHERE topic = 'korea'").fetchall()
+        relayed = con.execute("SELECT topic, copy_of_article FROM claims ORDER BY topic").fetchall()
+    assert (result.articles, result.near_duplicates, result.claims) == (1, 1, 1)
+    assert seen == [("near_duplicate", original.article_id)]
+    assert relayed == [("korea", original.article_id), ("kursk", original.article_id)]

@@ -341,3 +341,12 @@ def test_a_sentence_opening_with_citing_credits_the_cited_body(kursk_topic: Topi
     [claim] = _claims(text, kursk_topic)
     assert claim.attributed_to == "Institute for Peninsula Security"
     assert (claim.metric, claim.hedge, claim.modality) == ("artillery_shells_supplied", "more_than", "actual")
+
+
+def test_two_topics_reading_one_article_get_claims_with_their_own_ids(kursk_topic: TopicConfig) -> None:
+    article = make_article(1, text="Seoul said 14,000 North Korean troops were sent to Kursk.")
+    other = kursk_topic.model_copy(update={"name": "korea_watch"})
+    mine, theirs = extract_claims(article, kursk_topic), extract_claims(article, other)
+    assert mine and [c.surface for c in mine] == [c.surface for c in theirs]
+    assert {c.claim_id for c in mine}.isdisjoint(c.claim_id for c in theirs)
+    assert {c.topic for c in theirs} == {"korea_watch"}
