@@ -76,6 +76,11 @@ class FigureKey:
         return (self.metric, self.role, self.modality, self.scope, self.low, self.high, self.kind, self.vague_base)
 
 
+def _as_float(x: float | None) -> float | None:
+    """Numbers as DuckDB hands them back (``4000.0``), so a figure's id is the same before and after a reload."""
+    return None if x is None else float(x)
+
+
 def figure_key(c: Claim, scope: str) -> FigureKey:
     vague = c.hedge == "vague"
     return FigureKey(
@@ -83,10 +88,10 @@ def figure_key(c: Claim, scope: str) -> FigureKey:
         role=c.role,
         modality=c.modality,
         scope=scope,
-        low=None if vague else c.stated_low,
-        high=None if vague else c.stated_high,
+        low=None if vague else _as_float(c.stated_low),
+        high=None if vague else _as_float(c.stated_high),
         kind="ceiling" if c.hedge in _CEILING_HEDGES else "lower" if c.hedge in LOWER_BOUNDS else "point",
-        vague_base=c.value_low if vague else None,
+        vague_base=_as_float(c.value_low) if vague else None,
     )
 
 

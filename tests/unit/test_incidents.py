@@ -190,3 +190,13 @@ def test_a_database_checked_before_histories_rebuilds_them_once_raising_nothing(
     with store.open_store(db) as con:
         assert store.has_histories(con, "kursk")
         assert con.execute("SELECT count(*) FROM figure_history").fetchone() == (2,)
+
+
+def test_a_figure_keeps_its_id_whether_its_number_is_an_int_or_the_float_duckdb_returns() -> None:
+    """Incident edges link figure ids across runs; a figure reloaded from DuckDB must get the same id."""
+    from pipeline.histories import figure_key
+    from tests.unit.factories import make_article, make_claim
+
+    as_int = make_claim(make_article(1), stated_low=4000, stated_high=4000)
+    as_float = replace(as_int, stated_low=4000.0, stated_high=4000.0)
+    assert figure_key(as_int, "total").node_id("kursk") == figure_key(as_float, "total").node_id("kursk")
