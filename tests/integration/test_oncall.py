@@ -28,8 +28,8 @@ def _said(n: int, when: date, family: str, number: float, hedge: str = "about") 
         article,
         metric="troops_killed",
         role="unspecified",
-        stated_low=number,
-        stated_high=number,
+        stated_low=float(number),  # as stored (DOUBLE), so figures reloaded from the file match
+        stated_high=float(number),
         hedge=hedge,
         surface=f"about {number:,.0f}",
         sentence=f"About {number:,.0f} soldiers were killed, {family} said.",
@@ -96,7 +96,7 @@ def test_ack_stops_redelivery_to_a_webhook_that_was_down(tmp_path: Path) -> None
         assert _detect(db, topic, [_said(3, date(2025, 8, 22), "us_gov", 600)], "r3") == 0
         with store.open_store(db) as con:
             (row,) = store.list_incidents(con)
-        assert row.incident_id == incident_id and row.status == "acked"
+        assert row.incident_id == incident_id and row.status == "acked" and row.evidence == 2
         assert tasks.deliver(job) == {"delivered": 0} and len(hook.received) == before
 
 
@@ -142,3 +142,9 @@ def test_list_ack_and_resolve_from_the_command_line(tmp_path: Path) -> None:
     # The analyst snapshot follows, so the plugin page shows the new state.
     with duckdb.connect(str(store.snapshot_path(db)), read_only=True) as con:
         assert con.execute("SELECT status FROM incidents").fetchall() == [("resolved",)]
+
+    # A resolved incident is not joined: the next conflict with its figures opens a new incident, which pages.
+    assert _detect(db, topic, [_said(5, date(2025, 8, 22), "us_gov", 300)], "r5") >= 1  # below both figures
+    with store.open_store(db) as con:
+        rows = store.list_incidents(con)
+    assert sorted((r.incident_id == incident_id, r.status) for r in rows) == [(False, "open"), (True, "resolved")]
