@@ -89,7 +89,8 @@ def build_alert(contradiction: Contradiction, new: SourcedClaim, other: SourcedC
 
 
 def render_message(alert: Alert) -> tuple[str, str]:
-    """(title, body) as plain text for email/chat: both figures, who said them, when, quote and link.
+    """(title, body) as plain text for email/chat: a one-line headline, then each figure with who said
+    it, the outlet, the date, the quote and the link.
 
     Reads the stored payload (not live records) so a retried alert says what was
     queued.  Nothing is marked up or escaped here: the text is only cleaned of
@@ -102,9 +103,12 @@ def render_message(alert: Alert) -> tuple[str, str]:
     new = p.get("new_claim")
     new = new if isinstance(new, Mapping) else {}
     others = [c for c in p.get("contradicts") or [] if isinstance(c, Mapping)]
-    title = _cap(f"[claimwatch {severity}] {topic}: conflicting figures for {metric}", FIELD_MAX_CHARS)
+    headline = _headline(metric, new, others[0] if others else {})
+    title = _cap(f"[claimwatch {severity}] {headline}", FIELD_MAX_CHARS)
 
     lines = [
+        headline,
+        "",
         f"Topic: {topic}",
         f"Metric: {metric}",
         f"Severity: {severity}",
@@ -198,6 +202,16 @@ def _summary(metric: str, new: Mapping[str, Any], other: Mapping[str, Any], seve
         f"{_clean(metric)}: {_figure(new)} ({_provenance(new)}) "
         f"contradicts {_figure(other)} ({_provenance(other)}) [{_clean(severity)}]"
     )
+
+
+def _headline(metric: str, new: Mapping[str, Any], other: Mapping[str, Any]) -> str:
+    """What a phone shows first: ``metric: 'figure' (source, date) vs 'figure' (source, date)``."""
+
+    def side(c: Mapping[str, Any]) -> str:
+        who = _cap(_clean(c.get("attributed_to")) or _clean(c.get("outlet")) or "unattributed", 60)
+        return f"{_cap(_figure(c), 60)} ({who}, {_day(c.get('published_at')) or 'date unknown'})"
+
+    return f"{metric}: {side(new)} vs {side(other)}" if other else f"{metric}: {side(new)}"
 
 
 def _figure(c: Mapping[str, Any]) -> str:

@@ -64,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="query the live file (fails within seconds while another process holds it) instead of the snapshot",
     )
     _add_db(p)
+
+    p = sub.add_parser("alerts", help="the on-call workflow: list, acknowledge and resolve incidents")
+    alerts = p.add_subparsers(dest="alerts_command", required=True)
+    q = alerts.add_parser("list", help="incidents, most recent evidence first")
+    q.add_argument("--status", choices=("open", "acked", "resolved"), help="only incidents in this state")
+    _add_db(q)
+    q = alerts.add_parser("ack", help="acknowledge an incident: its alerts are no longer sent")
+    q.add_argument("id", help="incident id (from 'claimwatch alerts list')")
+    _add_db(q)
+    q = alerts.add_parser("resolve", help="close an incident: later conflicts open a new one")
+    q.add_argument("id", help="incident id (from 'claimwatch alerts list')")
+    q.add_argument("--note", required=True, help="why it is resolved (kept with the incident)")
+    _add_db(q)
     return parser
 
 
@@ -78,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reprocess": cmd_reprocess,
         "migrate": cmd_migrate,
         "query": cmd_query,
+        "alerts": cmd_alerts,
     }
     try:
         return handlers[args.command](args, settings, db)
@@ -191,6 +205,32 @@ def cmd_query(args: argparse.Namespace, settings: Settings, db: Path) -> int:
         con.sql(args.sql).show(max_rows=200, max_width=200)
     finally:
         con.close()
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    """On the live database (the short lock wait applies); ack and resolve refresh the snapshot after."""
+    from pipeline import store
+
+    if not db.exists():
+        raise FileNotFoundError(f"no database at {db}: run 'claimwatch demo' or 'claimwatch run' first")
+    if args.alerts_command == "list":
+        with store.open_store(db) as con:
+            rows = store.list_incidents(con, args.status)
+        for r in rows:
+            line = (
+                f"{r.incident_id}  {r.status:<8} {r.severity:<6} {r.topic}/{r.metric}  "
+                f"{r.opened_on.isoformat()}..{r.last_evidence_on.isoformat()}  {r.evidence} evidence"
+            )
+            print(line + (f"  note: {r.note}" if r.note else ""))
+        if not rows:
+            print("no incidents" + (f" with status {args.status}" if args.status else ""))
+        return 0
+    action = "ack" if args.alerts_command == "ack" else "resolve"
+    with store.open_store(db) as con:
+        before = store.set_incident_status(con, args.id, action, getattr(args, "note", None))
+    store.publish_snapshot(db)
+    print(f"incident {args.id}: {before} -> {'acked' if action == 'ack' else 'resolved'}")
     return 0
 
 

@@ -14,12 +14,12 @@ from pipeline.evaluation import SCORE_KEYS
 from tests.integration.helpers import run_cli
 from tests.unit.factories import make_article
 
-SUBCOMMANDS = ["run", "demo", "eval", "reprocess", "migrate", "query"]
+SUBCOMMANDS = ["run", "demo", "eval", "reprocess", "migrate", "query", "alerts list", "alerts ack", "alerts resolve"]
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
 def test_every_subcommand_has_help_and_db(command: str) -> None:
-    result = run_cli([command, "--help"], {}, timeout=60)
+    result = run_cli([*command.split(), "--help"], {}, timeout=60)
     assert result.returncode == 0
     assert "--db" in result.stdout
 

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from pipeline.store import publish_snapshot
+from tests.unit.factories import store_incident
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
@@ -49,6 +52,8 @@ def test_page_answers_only_to_a_logged_in_airflow_user(monkeypatch: pytest.Monke
     from airflow.utils import db
 
     db.initdb()  # the api-server checks every token against its table of revoked tokens
+    incident_id = store_incident(tmp_path / "c.duckdb")
+    publish_snapshot(tmp_path / "c.duckdb")
     client = TestClient(create_app(apps="core"))
 
     assert client.get("/claimwatch/").status_code == 401
@@ -60,6 +65,8 @@ def test_page_answers_only_to_a_logged_in_airflow_user(monkeypatch: pytest.Monke
     token = issued.json()["access_token"]
     with_header = client.get("/claimwatch/", headers={"Authorization": f"Bearer {token}"})
     assert with_header.status_code == 200 and "c.snapshot.duckdb" in with_header.text
+    assert "Open incidents" in with_header.text and incident_id in with_header.text  # listed, to the logged in only
+    assert incident_id not in client.get("/claimwatch/").text
     # the UI's own login travels as the ``_token`` cookie
     with_cookie = TestClient(client.app, cookies={"_token": token}).get("/claimwatch/")
     assert with_cookie.status_code == 200 and "Disagreements" in with_cookie.text

@@ -76,3 +76,25 @@ def make_sourced(article: Article, outlet: str = "Example News", **claim_overrid
     """A claim with the article facts alerts and contradiction rules read."""
     start = claim_overrides.pop("start", 0)
     return SourcedClaim(make_claim(article, start, **claim_overrides), article.url, outlet, article.published_at)
+
+
+def store_incident(db_path: Any, status: str = "open", source: str = "NIS") -> str:
+    """A stored incident over two conflicting claims (one from ``source``); returns its id."""
+    from datetime import date
+
+    from pipeline import store
+    from pipeline.incidents import Incident
+    from pipeline.records import Contradiction
+
+    a, b = make_article(1), make_article(2)
+    ca = make_claim(a, surface="about 14,000")
+    cb = make_claim(b, surface="up to 12,000", hedge="up_to", attributed_to=source)
+    incident = Incident("inc-1", "kursk", "troops_deployed", "medium", status, date(2025, 9, 4), date(2025, 11, 4))
+    incident.link("n1", "n2")
+    x = Contradiction(
+        "x", cb.claim_id, ca.claim_id, "kursk", "troops_deployed", "medium", "r", "they differ", incident_id="inc-1"
+    )
+    with store.open_store(db_path) as con:
+        store.load_batch(con, store.Batch("kursk", [a, b], [ca, cb]), "r")
+        store.record_check(con, "kursk", [], [x], [], "r", incidents=[incident])
+    return incident.incident_id

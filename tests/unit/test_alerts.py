@@ -178,7 +178,41 @@ def test_message_says_what_contradicts_what_who_when_and_where() -> None:
         "disjoint_intervals",
     ):
         assert text in body, text
-    assert body.index("up to 12,000") < body.index("Contradicts") < body.index("about 14,000")
+    details = body.split("\n", 1)[1]  # after the headline
+    assert details.index("up to 12,000") < details.index("Contradicts") < details.index("about 14,000")
+
+
+def test_message_opens_with_a_one_line_headline_a_phone_shows_whole() -> None:
+    new = make_sourced(
+        make_article(3, published_at=datetime(2025, 11, 4, 6, 0, tzinfo=UTC)),
+        "Yonhap",
+        metric="troops_killed",
+        surface="about 600",
+        attributed_to=None,
+    )
+    old = make_sourced(
+        make_article(4, published_at=datetime(2025, 9, 4, tzinfo=UTC)),
+        "Reuters",
+        metric="troops_killed",
+        surface="about 2,000",
+        attributed_to="NIS",
+    )
+    contradiction = replace(_contradiction(new, old, "high"), metric="troops_killed")
+    title, body = render_message(build_alert(contradiction, new, old, AlertRoute(url="file:a")))
+    headline = "troops_killed: 'about 600' (Yonhap, 2025-11-04) vs 'about 2,000' (NIS, 2025-09-04)"
+    assert body.splitlines()[0] == headline
+    assert title == f"[claimwatch high] {headline}"
+    # then each figure: quote, source, outlet, date and link; the idempotency key line stays last
+    for text in ("Said by: NIS", "Outlet: Reuters", "Published: 2025-09-04", "Quote: ", "Link: https://news.example/4"):
+        assert text in body, text
+    assert body.splitlines()[-1].startswith("Alert ")
+
+
+def test_the_headline_stays_one_short_line_whatever_the_page_said() -> None:
+    title, body = render_message(_alert(surface="12,000\n\nFAKE: " + "x" * 400, attributed_to="A\u202eB\r\nC"))
+    headline = body.splitlines()[0]
+    assert "\u202e" not in headline and len(headline) < 200 and headline.startswith("troops_deployed: '12,000 FAKE")
+    assert "\n" not in title and not any(line.startswith("FAKE") for line in body.splitlines())
 
 
 def test_message_is_plain_text_with_control_characters_stripped() -> None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from pipeline import store
 from pipeline.dashboard import create_app, render_disagreements
 from pipeline.records import Contradiction
-from tests.unit.factories import make_article, make_claim
+from tests.unit.factories import make_article, make_claim, store_incident
 
 
 def test_untrusted_text_is_escaped() -> None:
@@ -34,3 +34,19 @@ def test_page_lists_disagreements_from_the_snapshot(db_path: Path) -> None:
     snapshot = store.publish_snapshot(db_path)
     text = TestClient(create_app(lambda: snapshot)).get("/").text
     assert "up to 12,000" in text and "about 14,000" in text and "Kyiv &lt;b&gt;" in text
+
+
+def test_page_lists_open_incidents_with_state_and_escaped_evidence(db_path: Path) -> None:
+    incident_id = store_incident(db_path, source="NIS <img src=x onerror=alert(1)>")
+    snapshot = store.publish_snapshot(db_path)
+    text = TestClient(create_app(lambda: snapshot)).get("/").text
+    section = text[text.index("Open incidents") : text.index("Recent disagreements")]
+    assert incident_id in section and "<td>open</td>" in section and "<td>medium</td>" in section
+    assert "'up to 12,000' (NIS &lt;img" in section and "'about 14,000' (Seoul" in section
+    assert "<img" not in text
+
+    with store.open_store(db_path) as con:
+        store.set_incident_status(con, incident_id, "resolve", "done")
+    snapshot = store.publish_snapshot(db_path)
+    text = TestClient(create_app(lambda: snapshot)).get("/").text
+    assert "No open incidents." in text and incident_id not in text.split("Recent disagreements")[0]
