@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.integration.helpers import serve_on_loopback
 
 FEED_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "feeds"
 
@@ -93,16 +95,9 @@ def recording_server() -> Iterator[RecordingServer]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    server_state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_on_loopback(Handler) as base:
+        server_state.base = base
         yield server_state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def fixture_feed(name: str, **bases: str) -> bytes:

@@ -23,6 +23,20 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CLAIMWATCH = Path(sys.executable).with_name("claimwatch")
 
 
+@contextmanager
+def serve_on_loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 (a free port) in a thread; yields the base URL, shuts down after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @dataclass(frozen=True)
 class Received:
     """One POST as it arrived, before the receiver answered (or the sender gave up)."""
@@ -172,13 +186,6 @@ def hostile_site() -> Iterator[HostileSite]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    site.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve_on_loopback(Handler) as base:
+        site.base = base
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
