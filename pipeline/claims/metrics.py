@@ -255,20 +255,6 @@ _NEW_PHRASE = {"and", "or", "with", "plus", "but", "while", "whereas"}
 _PARTITIVES = {"members", "member", "total", "all", "some", "most", "many", "each", "one", "up", "out"}
 
 
-def assign_metric(
-    sentence: str,
-    start: int,
-    end: int,
-    limit: int,
-    catalogue: Catalogue,
-    previous: str | None = None,
-    floor: int = 0,
-    anaphor: str | None = None,
-) -> str:
-    """Metric for the figure spanning ``start:end`` (see ``decide_metric``)."""
-    return decide_metric(sentence, start, end, limit, catalogue, previous, floor, anaphor).metric
-
-
 def decide_metric(
     sentence: str,
     start: int,

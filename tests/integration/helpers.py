@@ -189,3 +189,22 @@ def hostile_site() -> Iterator[HostileSite]:
     with serve_on_loopback(Handler) as base:
         site.base = base
         yield site
+
+
+def query_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    """Rows of one read-only query on a DuckDB file (the connection closed after)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def ingest_once(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
+    """The ingest DAG's task bodies in order, in this process, for one topic file."""
+    from pipeline import tasks
+
+    [job] = tasks.plan([topic], db, data_dir, run_id)
+    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+        step(job)
+    result: dict[str, int] = tasks.load(job)
+    return result

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 
 from pipeline import tasks
 from tests.integration.helpers import HostileSite, hostile_site, run_cli, write_topic
+from tests.integration.helpers import ingest_once as _ingest
+from tests.integration.helpers import query_rows as _rows
 
 GOOD = "north-korean-troops-reach-kursk"
 SECOND = "president-says-up-to-12000-sent"
@@ -34,18 +34,6 @@ def _hostile_items(site: HostileSite) -> None:
         ("Hangs", f"{site.base}/hang/story.html"),
         ("Not http", "ftp://files.example/story.txt"),
     ]
-
-
-def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def _ingest(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
-    [job] = tasks.plan([topic], db, data_dir, run_id)
-    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
-        step(job)
-    return tasks.load(job)
 
 
 def _assert_bad_items_recorded(db: Path, site: HostileSite) -> None:

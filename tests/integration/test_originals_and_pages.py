@@ -10,12 +10,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline import tasks
 from pipeline.records import stable_id
 from pipeline.urls import canonical_url
+from tests.integration.helpers import query_rows as _rows
 from tests.integration.helpers import write_topic
 from tests.integration.loopback_site import Site, article_html, serve
 
@@ -48,14 +48,6 @@ def _run(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
     for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
         job = step(job)
     return tasks.load(job)
-
-
-def _rows(db: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def _troops_id(site: Site) -> str:

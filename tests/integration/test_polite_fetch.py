@@ -8,33 +8,19 @@ disallows is never requested.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
-from pipeline import tasks
 from pipeline.config import FetchSpec
 from pipeline.fetch import Validators, read_feed
 from pipeline.sample_site import load_sample_articles, render_page
 from tests.integration.feed_servers import Reply, Request, recording_server, rss
 from tests.integration.helpers import hostile_site, write_topic
+from tests.integration.helpers import ingest_once as _ingest
+from tests.integration.helpers import query_rows as _rows
 
 GOOD = "north-korean-troops-reach-kursk"
 FAST = {"timeout_seconds": 2, "retries": 0, "backoff_seconds": 0, "per_host_delay_seconds": 0}
 ETAG = '"feed-v1"'
 LAST_MODIFIED = "Mon, 04 Nov 2024 09:00:00 GMT"
-
-
-def _rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql, params or []).fetchall()
-
-
-def _ingest(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
-    [job] = tasks.plan([topic], db, data_dir, run_id)
-    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
-        step(job)
-    return tasks.load(job)
 
 
 def test_a_second_poll_of_an_unchanged_feed_sends_the_validators_and_gets_a_304(tmp_path: Path) -> None:

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from pipeline import tasks
 from pipeline.records import FeedEntry, from_json
 from tests.integration.feed_servers import Reply, Request, fixture_feed, recording_server
 from tests.integration.helpers import REPO_ROOT, hostile_site
+from tests.integration.helpers import query_rows as _rows
 
 FAST = {"timeout_seconds": 2, "retries": 0, "backoff_seconds": 0, "per_host_delay_seconds": 0}
 GOOD = "north-korean-troops-reach-kursk"
@@ -28,11 +28,6 @@ def _topic(path: Path, feeds: list[dict[str, Any]]) -> Path:
     raw.update(name="kursk_query", feeds=feeds, allow_private_hosts=True, alerts=[], fetch=FAST)
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
-
-
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _finish(job: tasks.Job) -> dict[str, int]:

@@ -15,14 +15,10 @@ import pytest
 
 from pipeline import tasks
 from tests.integration.helpers import hostile_site, run_cli, write_topic
+from tests.integration.helpers import query_rows as _rows
 
 SLUGS = ["north-korean-troops-reach-kursk", "seoul-raises-troop-estimate", "kursk-derby-snow"]
 FAST = {"timeout_seconds": 2, "retries": 0, "backoff_seconds": 0, "per_host_delay_seconds": 0}
-
-
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def _claims(db: Path) -> list[tuple[Any, ...]]:

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from tests.integration.helpers import query_rows as _rows
 from tests.integration.helpers import run_cli, webhook_receiver, write_topic
 
 pytestmark = pytest.mark.slow
@@ -37,14 +37,6 @@ def seed_pages(seeds_dir: Path, eval_seeds_dir: Path) -> list:  # type: ignore[t
             )
         )
     return pages
-
-
-def _rows(db: Path, sql: str) -> list[tuple]:  # type: ignore[type-arg]
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _counts(db: Path) -> dict[str, int]:
