@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="score claim extraction and contradiction detection against labels")
     p.add_argument("--corpus", type=Path, required=True, help="directory of article JSON files")
-    p.add_argument("--labels", type=Path, required=True, help="labels JSON file")
+    p.add_argument("--labels", type=Path, help="labels JSON file (default: labels.json in the corpus folder)")
     p.add_argument("--topic", type=Path, default=DEFAULT_TOPIC, help="topic YAML (default: topics/kursk.yaml)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     _add_db(p)
@@ -147,7 +147,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     from pipeline.config import load_topic
     from pipeline.evaluation import evaluate, format_report
 
-    report = evaluate(args.corpus, args.labels, load_topic(args.topic))
+    labels = args.labels or Path(args.corpus) / "labels.json"
+    report = evaluate(args.corpus, labels, load_topic(args.topic))
     print(json.dumps(report.to_dict(), indent=2, sort_keys=True) if args.json else format_report(report))
     return 0
 

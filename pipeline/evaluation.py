@@ -81,6 +81,7 @@ class EvalReport:
     wrong_attribution: list[str] = field(default_factory=list)
     wrong_family: list[str] = field(default_factory=list)
     wrong_contradictions: list[str] = field(default_factory=list)
+    missed_contradictions: list[str] = field(default_factory=list)
 
     @property
     def claim_precision(self) -> float:
@@ -148,6 +149,7 @@ class EvalReport:
                 "wrong_attribution",
                 "wrong_family",
                 "wrong_contradictions",
+                "missed_contradictions",
             )
         }
         return {**scores, **counts, **details}
@@ -372,6 +374,7 @@ def _score_contradictions(
     report.contradictions_correct = len(predicted.keys() & gold)
     report.non_contradictions_flagged = len(predicted.keys() & non)
     report.wrong_contradictions = sorted(name for key, name in predicted.items() if key not in gold)
+    report.missed_contradictions = sorted(" vs ".join(pair) for pair in pairs if labelled(pair) not in predicted)
 
 
 def format_report(report: EvalReport) -> str:
@@ -397,6 +400,7 @@ def format_report(report: EvalReport) -> str:
         ("wrong attribution", report.wrong_attribution),
         ("wrong source family", report.wrong_family),
         ("unexpected contradictions", report.wrong_contradictions),
+        ("missed contradictions", report.missed_contradictions),
     ):
         lines += [f"{title}:"] + [f"  {item}" for item in items] if items else []
     return "\n".join(lines)

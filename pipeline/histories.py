@@ -191,10 +191,32 @@ class MetricHistory:
         if not figures:
             return None
         day = figures[-1].first_seen
-        same_day = [f for f in figures if f.first_seen == day]
+        return self._preferred([f for f in figures if f.first_seen == day])
+
+    def _preferred(self, same_day: list[Figure]) -> Figure:
+        """Of one family's figures given the same day, the one that states its count.
+
+        A cumulative metric takes the highest ("4,000 now, more than 3,000 in December" says
+        4,000), an estimate before a bound of the same number ("4,100" over "more than 4,100").
+        """
         if self.cumulative:
-            return max(same_day, key=lambda f: (f.point if f.point is not None else float("-inf"), f.seq))
+            return max(
+                same_day,
+                key=lambda f: (f.point if f.point is not None else float("-inf"), f.key.kind == "point", f.seq),
+            )
         return same_day[-1]
+
+    def earlier_words(self, figure: Figure, when: date) -> list[Figure]:
+        """The family's word on each day up to ``when`` before ``figure``: one figure per day.
+
+        One article may give a bound and an estimate of one count ("more than 4,100", "4,100"):
+        that day's word is the estimate.
+        """
+        by_day: dict[date, list[Figure]] = {}
+        for f in self.history(figure.family, when):
+            if f is not figure:
+                by_day.setdefault(f.first_seen, []).append(f)
+        return [self._preferred(same_day) for same_day in by_day.values()]
 
     def state(self, when: date) -> Iterator[Figure]:
         """The latest figure of every family at ``when``."""

@@ -206,26 +206,22 @@ class Engine:
 
     def _conflicts(self, s: SourcedClaim, figure: Figure, when: date) -> list[Conflict]:
         history = self._history(s.claim.metric)
-        # The state at the claim's date, and each family's figures stored since: an article that
-        # arrives late still meets what was said after the moment it describes.
-        state = [f for f in history.state(when) if f.family != figure.family]
-        seen = {f.figure_id for f in state}
-        state += [f for f in history.state(date.max) if f.family != figure.family and f.figure_id not in seen]
+        state = self._state(history, figure.family, when)
         found: list[Conflict] = []
         for other in state:
             verdict = compare(s, other.first, self.topic)
             if verdict is None:
                 continue
-            sided, incident = self._sides_with_newer(s, figure, other, state)
-            if sided and incident is None:
+            ally, incident = self._sides_with_newer(s, figure, other, state)
+            if ally is not None and incident is None:
                 continue  # the state moved on without dispute: the new figure agrees with it
-            if (when - other.first_seen).days > STALE_AFTER_DAYS:
+            if ally is not None:
+                verdict = _corroboration(s, ally, other)
+            elif (when - other.first_seen).days > STALE_AFTER_DAYS:
                 verdict = replace(verdict, severity=_shift(verdict.severity, -1))
-            if incident is not None and severity_rank(verdict.severity) > severity_rank(incident.severity):
-                verdict = replace(verdict, severity=incident.severity)  # one more voice in a known dispute
             found.append(Conflict(other, verdict, incident))
         if is_named(figure.family) and history.cumulative:
-            for own in history.history(figure.family, when):
+            for own in history.earlier_words(figure, when):
                 verdict = _regression(s, figure, own)
                 if verdict is not None:
                     found.append(Conflict(own, verdict))
@@ -241,26 +237,38 @@ class Engine:
                 found.append(Conflict(related, verdict))
         return found
 
+    @staticmethod
+    def _state(history: MetricHistory, family: str, when: date) -> list[Figure]:
+        """The other families' figures at ``when``, and each family's figures stored since: an article
+        that arrives late still meets what was said after the moment it describes."""
+        state = [f for f in history.state(when) if f.family != family]
+        seen = {f.figure_id for f in state}
+        return state + [f for f in history.state(date.max) if f.family != family and f.figure_id not in seen]
+
     def _sides_with_newer(
         self, s: SourcedClaim, figure: Figure, other: Figure, state: Sequence[Figure]
-    ) -> tuple[bool, Incident | None]:
-        """Whether another family's figure, at least as recent as ``other``, agrees with the new one.
+    ) -> tuple[Figure | None, Incident | None]:
+        """Another family's figure, at least as recent as ``other``, that agrees with the new one.
 
-        When that figure is already in an incident against ``other``, the new one
-        takes a side in a known dispute: it joins that incident as evidence.
+        When that figure is already in an open incident against ``other``, the new one
+        takes a side in a known dispute: it joins that incident as corroborating evidence.
+        When that incident has gone quiet, the new figure revives the dispute: no ally.
         """
-        sided = False
+        ally: Figure | None = None
         for third in state:
             if third.family in (figure.family, other.family) or third.first_seen < other.first_seen:
                 continue
             if third.key.scope != figure.key.scope or not _agree(s, third.first, self.topic):
                 continue
-            sided = True
+            ally = ally or third
             edge = tuple(sorted((third.node_id, other.node_id)))
             for incident in sorted(self.incidents.values(), key=lambda i: (i.opened_on, i.incident_id)):
-                if incident.status != "resolved" and edge in incident.edges:
-                    return True, incident
-        return sided, None
+                if incident.status == "resolved" or edge not in incident.edges:
+                    continue
+                if incident.open_at(_published(s) or as_of(s)):
+                    return third, incident
+                return None, None  # a dispute gone quiet: the new figure revives it, it takes no side
+        return ally, None
 
     def _related(self, metric: str) -> list[str]:
         """Parent and child metrics: a part must not exceed its whole within one family."""
@@ -302,8 +310,13 @@ class Engine:
                 if other is None:
                     continue
                 verdict = compare(s, other.first, self.topic)
-                if verdict is not None:
-                    self._add(incident, s, repeated, other, verdict, when, out)
+                if verdict is None:
+                    continue
+                state = self._state(self._history(incident.metric), repeated.family, when)
+                ally, disputed = self._sides_with_newer(s, repeated, other, state)
+                if ally is not None and disputed is not None:
+                    verdict = _corroboration(s, ally, other)
+                self._add(incident, s, repeated, other, verdict, when, out)
 
     def _mentions_of(self, metric: str, node: str, when: date) -> Figure | None:
         """The most recently mentioned figure with this node id (any family), for evidence."""
@@ -344,7 +357,9 @@ class Engine:
     ) -> None:
         a, b = sorted((figure.node_id, other.node_id))
         incident.link(a, b)
-        incident.last_evidence_on = max(incident.last_evidence_on, when)
+        # An incident is alive while evidence keeps arriving: dated by publication, not by the period
+        # a figure describes (a report in August about last year still revives the dispute).
+        incident.last_evidence_on = max(incident.last_evidence_on, when, _published(s) or when)
         if severity_rank(verdict.severity) > severity_rank(incident.severity):
             incident.severity = verdict.severity
         found = Contradiction(
@@ -393,6 +408,20 @@ def _regression(s: SourcedClaim, figure: Figure, own: Figure) -> Verdict | None:
         "own_regression",
         f"{new.metric} is cumulative, yet {new.surface!r} is below the same source's earlier "
         f"{old.surface!r} ({own.first_seen.isoformat()}), {g:.0%} lower.",
+    )
+
+
+def _published(s: SourcedClaim) -> date | None:
+    return s.published_at.date() if s.published_at else None
+
+
+def _corroboration(s: SourcedClaim, ally: Figure, other: Figure) -> Verdict:
+    """One more voice for a side of a known dispute: evidence for the incident, not a new contradiction."""
+    return Verdict(
+        "note",
+        "joins_dispute",
+        f"{s.claim.surface!r} agrees with {ally.first.claim.surface!r} ({ally.family}) against "
+        f"{other.first.claim.surface!r} ({other.family}), already in dispute.",
     )
 
 

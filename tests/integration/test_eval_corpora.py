@@ -54,3 +54,13 @@ def test_real_reporting_stays_above_its_floors(kursk_topic: TopicConfig) -> None
     scores = report.to_dict()
     low = {k: scores[k] for k, floor in REALDEV_FLOORS.items() if scores[k] < floor}
     assert not low, f"realdev: below the floor {low}\n{format_report(report)}"
+
+
+def test_real_reporting_raises_few_contradictions_and_finds_most(kursk_topic: TopicConfig) -> None:
+    """What on-call staff can live with: most labelled disputes found, no labelled agreement flagged,
+    and at most twice as many contradictions as the labels hold."""
+    folder = require_path(SHARED_DIR / "eval" / "realdev", "labelled real-reporting corpus")
+    report = evaluate(folder, folder / "labels.json", kursk_topic)
+    assert report.contradiction_recall >= 0.8, format_report(report)
+    assert report.non_contradictions_flagged == 0, format_report(report)
+    assert report.contradictions_predicted <= 2 * report.contradictions_labelled, format_report(report)

@@ -59,15 +59,36 @@ def test_a_figure_siding_with_the_newer_state_joins_the_dispute_or_raises_nothin
     opened = engine.process([_said(2, date(2025, 4, 30), "kr_nis", 600)])  # against the 4,000: one incident
     (incident,) = opened.incidents.values()
     incident_alerts(opened, routes)
-    # A third source agreeing with the newer 600 is one more voice in that dispute, months later:
-    # evidence for the same incident, no new incident and no new page.
-    joined = engine.process([_said(3, date(2025, 8, 22), "us_gov", 600)])
+    # A third source agreeing with the newer 600 while the dispute is live: corroborating evidence
+    # for the same incident (a note, not a new contradiction), no new incident and no new page.
+    joined = engine.process([_said(3, date(2025, 5, 20), "us_gov", 600)])
     assert set(joined.incidents) == {incident.incident_id} and len(engine.incidents) == 1
+    assert [f"{e.contradiction.severity} {e.contradiction.rule}" for e in joined.evidence] == ["note joins_dispute"]
     assert incident_alerts(joined, routes) == []
-    # Once the dispute is resolved, agreeing with the newer figure raises nothing at all.
-    incident.status = "resolved"
-    assert _raised(engine, _said(4, date(2025, 9, 1), "ru_gov", 600)) == []
-    assert len(engine.incidents) == 1
+    # Months after the dispute went quiet, a fourth source restating the 600 against the old 4,000
+    # revives it: a contradiction again, in a new incident.
+    revived = engine.process([_said(4, date(2025, 9, 1), "ru_gov", 600)])
+    assert [e.contradiction.rule for e in revived.evidence] == ["cumulative_regression"]
+    assert len(engine.incidents) == 2
+    # Once both disputes are resolved, agreeing with the newer figure raises nothing at all.
+    for known in engine.incidents.values():
+        known.status = "resolved"
+    assert _raised(engine, _said(5, date(2025, 9, 2), "jp_gov", 600)) == []
+    assert len(engine.incidents) == 2
+
+
+def test_a_bound_and_an_estimate_of_one_count_on_one_day_are_one_word(kursk_topic: TopicConfig) -> None:
+    """'more than 4,100' and '4,100' in one report: a later 'about 4,000' lowers the estimate, once."""
+    engine = Engine(kursk_topic)
+    wounded = {"metric": "troops_wounded"}
+    engine.process(
+        [
+            _said(1, date(2025, 4, 30), "kr_nis", 4100, hedge="more_than", **wounded),
+            _said(1, date(2025, 4, 30), "kr_nis", 4100, hedge="exact", start=80, **wounded),
+        ]
+    )
+    found = engine.process([_said(2, date(2025, 10, 24), "kr_nis", 4000, **wounded)]).evidence
+    assert [(e.contradiction.rule, e.other.claim.hedge) for e in found] == [("own_regression", "exact")]
 
 
 def test_relays_join_the_open_incident_and_page_only_when_severity_rises(kursk_topic: TopicConfig) -> None:
