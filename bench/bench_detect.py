@@ -103,17 +103,23 @@ def prepare(path: Path, topic_file: Path, stored: int, new: int, seed: int = 7) 
             )
             size = len(pool)
             con.execute(
-                "INSERT INTO articles SELECT md5('filler-' || i)[:16], 'https://bench.example/f/' || i,"
+                "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at,"
+                " language, text, content_hash, run_id, loaded_at) SELECT md5('filler-' || i)[:16], 'https://bench.example/f/' || i,"
                 " 'https://bench.example/f/' || i, NULL, 'Relay ' || (i % 200), p.loaded_at, p.loaded_at, 'en',"
                 " 'Relay ' || i, md5('filler-text-' || i), 'bench-filler', now()"
                 " FROM range(?) t(i) JOIN pool p ON p.k = i % ?",
                 [filler, size],
             )
             con.execute(
-                "INSERT INTO claims SELECT md5('filler-claim-' || i)[:16], md5('filler-' || i)[:16], p.topic,"
+                "INSERT INTO claims (claim_id, article_id, topic, metric, stated_low, stated_high, value_low,"
+                " value_high, hedge, surface, sentence, char_start, char_end, attributed_to, relayed_by, refers_to,"
+                " period_start, period_end, unverified, modality, role, extractor_version, run_id, loaded_at,"
+                " checked_at, source_family, population, event, scope, metric_rule)"
+                " SELECT md5('filler-claim-' || i)[:16], md5('filler-' || i)[:16], p.topic,"
                 " p.metric, p.stated_low, p.stated_high, p.value_low, p.value_high, p.hedge, p.surface, p.sentence,"
                 " p.char_start, p.char_end, p.attributed_to, p.relayed_by, p.refers_to, p.period_start,"
-                " p.period_end, p.unverified, p.modality, p.role, p.extractor_version, 'bench-filler', now(), now()"
+                " p.period_end, p.unverified, p.modality, p.role, p.extractor_version, 'bench-filler', now(), now(),"
+                " p.source_family, p.population, p.event, p.scope, p.metric_rule"
                 " FROM range(?) t(i) JOIN pool p ON p.k = i % ?",
                 [filler, size],
             )

@@ -93,7 +93,7 @@ def test_ack_stops_redelivery_to_a_webhook_that_was_down(tmp_path: Path) -> None
         assert _alert_states(db) == ["suppressed"]
 
         # More evidence for the acked incident pages nobody.
-        assert _detect(db, topic, [_said(3, date(2025, 8, 22), "us_gov", 600)], "r3") == 0
+        assert _detect(db, topic, [_said(3, date(2025, 5, 20), "us_gov", 600)], "r3") == 0
         with store.open_store(db) as con:
             (row,) = store.list_incidents(con)
         assert row.incident_id == incident_id and row.status == "acked" and row.evidence == 2
