@@ -104,7 +104,8 @@ def prepare(path: Path, topic_file: Path, stored: int, new: int, seed: int = 7) 
             size = len(pool)
             con.execute(
                 "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at,"
-                " language, text, content_hash, run_id, loaded_at) SELECT md5('filler-' || i)[:16], 'https://bench.example/f/' || i,"
+                " language, text, content_hash, run_id, loaded_at)"
+                " SELECT md5('filler-' || i)[:16], 'https://bench.example/f/' || i,"
                 " 'https://bench.example/f/' || i, NULL, 'Relay ' || (i % 200), p.loaded_at, p.loaded_at, 'en',"
                 " 'Relay ' || i, md5('filler-text-' || i), 'bench-filler', now()"
                 " FROM range(?) t(i) JOIN pool p ON p.k = i % ?",
