@@ -1,13 +1,16 @@
-"""Alert delivery against a slow real webhook on 127.0.0.1, and a sender killed mid-send.
+"""Alert delivery against a slow real webhook on 127.0.0.1, a sender killed mid-send,
+and a whole run killed between detection and delivery.
 
 The receiver answers only after 6 s (Apprise's own read timeout is 4 s).  The
 deliver task runs for real on a real DuckDB file; the killed sender is a
-separate process running the same task body.
+separate process running the same task body; the killed run is ``claimwatch run``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -23,7 +26,15 @@ from pipeline import store, tasks
 from pipeline.alerts import AlertDeliveryError, claim_lease_seconds
 from pipeline.alerts import deliver as send
 from pipeline.records import Alert
-from tests.integration.helpers import REPO_ROOT, Webhook, webhook_receiver, write_topic
+from tests.integration.helpers import (
+    CLAIMWATCH,
+    REPO_ROOT,
+    Webhook,
+    query_rows,
+    run_cli,
+    webhook_receiver,
+    write_topic,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -154,3 +165,91 @@ def test_a_file_alert_written_before_a_crash_is_not_written_twice(tmp_path: Path
     lines = (Path(job.data_dir) / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["alert_id"] for x in lines] == ids
     assert _rows(Path(job.db)) == {ids[0]: ("delivered", 2), ids[1]: ("delivered", 1)}
+
+
+def _group(pgid: int) -> dict[int, list[str]]:
+    """The live processes of a process group, each with its command line (an exited one has none)."""
+    out = {}
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.getpgid(int(entry)) == pgid:
+                argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")[:-1]
+                if argv:
+                    out[int(entry)] = [a.decode(errors="replace") for a in argv]
+        except OSError:  # it exited meanwhile
+            pass
+    return out
+
+
+def _step_started(pgid: int, step: str) -> bool:
+    """A step process of this run (``python -m pipeline.stepprocess <step> <parent>``) has been started."""
+    return any(argv[1:4] == ["-m", "pipeline.stepprocess", step] for argv in _group(pgid).values())
+
+
+def test_a_run_killed_between_detection_and_delivery_sends_each_alert_once_on_the_next(tmp_path: Path) -> None:
+    """SIGKILL the whole run the moment its deliver step process starts; the next run sends each alert once.
+
+    Deliver starts only after detect has committed, so every alert is queued
+    and none sent.  The new interpreter takes about half a second to import
+    and claim its first alert, far longer than this test takes to notice it;
+    the checks at the kill (nothing claimed, nothing received) would catch a
+    kill that came too late.
+    """
+    from pipeline.sample_site import serve_site
+
+    env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
+    db, lines = tmp_path / "c.duckdb", tmp_path / "data" / "alerts.jsonl"
+    with serve_site() as base, webhook_receiver() as hook:
+        topic = write_topic(
+            tmp_path / "t.yaml",
+            f"{base}/feed.xml",
+            ["file:alerts.jsonl", hook.url],
+            fetch={"per_host_delay_seconds": 0},
+        )
+        args = ["run", "--topic", str(topic), "--db", str(db)]
+        with (tmp_path / "killed.log").open("w+", encoding="utf-8") as log_file:
+            run = subprocess.Popen(
+                [str(CLAIMWATCH), *args],
+                env={**os.environ, **env},
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                process_group=0,  # the run and its step processes, killed together
+            )
+            deadline = time.monotonic() + 600
+            try:
+                while not (started := _step_started(run.pid, "deliver")):
+                    if run.poll() is not None or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.005)
+            finally:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(run.pid, signal.SIGKILL)
+                run.wait()
+            log_file.seek(0)
+            assert started, "delivery never started:\n" + log_file.read()[-3000:]
+        while _group(run.pid):  # the step process goes with its group
+            time.sleep(0.01)
+
+        assert hook.received == [] and not lines.exists()
+        queued = query_rows(db, "SELECT alert_id, route_url, status, attempts FROM alerts ORDER BY alert_id")
+        assert queued and {(r[2], r[3]) for r in queued} == {("pending", 0)}
+        webhook_ids = sorted(r[0] for r in queued if r[1] == hook.url)
+        file_ids = sorted(r[0] for r in queued if r[1] == "file:alerts.jsonl")
+        assert len(webhook_ids) == len(file_ids) and len(webhook_ids) + len(file_ids) == len(queued)  # both routes
+
+        again = run_cli(args, env)
+        assert again.returncode == 0, again.stderr[-3000:]
+        delivered = query_rows(db, "SELECT alert_id, status, attempts FROM alerts ORDER BY alert_id")
+        assert delivered == [(r[0], "delivered", 1) for r in queued]  # nothing new queued, each sent at the first try
+        assert sorted(_keys(hook)) == webhook_ids
+        assert [json.loads(json.loads(b)["message"])["alert_id"] for b in hook.bodies] == _keys(hook)
+        written = lines.read_text(encoding="utf-8").splitlines()
+        assert sorted(json.loads(x)["alert_id"] for x in written) == file_ids
+
+        # Once more, the alerts DAG's task bodies in this process (a whole run would add ~17 s): nothing more.
+        [job] = tasks.plan([topic], db, tmp_path / "data", "manual__3")
+        assert tasks.detect(job)["alerts_queued"] == 0
+        assert tasks.deliver(job) == {"delivered": 0}
+        assert len(hook.received) == len(webhook_ids)
+    assert lines.read_text(encoding="utf-8").splitlines() == written
+    assert query_rows(db, "SELECT alert_id, status, attempts FROM alerts ORDER BY alert_id") == delivered
