@@ -19,7 +19,8 @@ comma, credits the words between the comma and the verb.  A verb followed by
 an object is reported content, not a speaker ("..., and Moscow expects more,
 he said" credits "he").  "Deliveries go on, the general staff said, with N
 rounds ...": the words after the last comma before the verb are the speaker,
-never the statement before them.
+never the statement before them.  "..., the president said, adding that it
+had lost N": the participle carries on the same speaker.
 
 **Fronted phrases.**  "In a letter to the UN, the ministry said" / "Back in
 March, Ukrainian intelligence counted" / "Speaking on television, the
@@ -44,7 +45,8 @@ with no "by": nobody is credited, even inside another speaker's sentence.
 **Anaphors, pronouns and acronyms.**  "he", "it", "those officials", "the
 agency" resolve to the most recent source named earlier in the article that
 fits; "the paper", "the Seoul-based daily", "the outlet" to the most recent
-relay (outlet) named; "its sources" to "<that outlet>, citing sources".
+relay (outlet) named; "its sources" to "<that outlet>, citing sources";
+"the president", "the minister" to the last source named with that title.
 "N of them were killed" without a speaker of its own
 keeps the previous figure's source, and so does a figure in a later clause
 of the same sentence ("X estimates N were sent; M of them died").  An agency
@@ -147,6 +149,11 @@ _ANAPHOR = re.compile(
     r"agency|ministry|officials?|official|statement|publication|broadcaster|agencies|outlets|investigation|study)$",
     re.IGNORECASE,
 )
+# "the president", "the minister": the last source named with that title, never a guess.
+_TITLE_ANAPHOR = re.compile(
+    r"^the\s+(?P<head>president|prime\s+minister|minister|spokesman|spokeswoman|spokesperson|leader|commander)$",
+    re.IGNORECASE,
+)
 _TITLE = re.compile(
     r"\b(?:chief|head|director|minister|spokes(?:man|woman|person)|commander|president|governor|general|"
     r"secretary|ambassador|lt|gen|col|maj|colonel|major|lieutenant|mr|mrs|ms|dr|premier|leader|deputy|member|"
@@ -234,6 +241,7 @@ _AT_NEXT = re.compile(r"\s+at\b")
 _HEAD_BOUNDARY = re.compile(r"\bthat\b|[:;—]")
 _OBJECT_END = re.compile(r"[,;:]|\bthat\b")
 _COMMA = re.compile(r",\s")
+_SAID_COMMA_END = re.compile(rf"\b(?:{_SPEECH_VERBS})\b[^,;:.]{{0,40}},\s*$", re.IGNORECASE)
 _COMMA_NEXT = re.compile(r"\s*,")
 _BY_NEXT = re.compile(r"\s+by\b")
 _COMMA_QUOTE = re.compile(r",[\"”’']?\s")
@@ -291,6 +299,10 @@ class Discourse:
             if lowered == "it":
                 return bodies[-1] if bodies else None
             return self.sources[-1] if self.sources else None
+        titled = _TITLE_ANAPHOR.match(lowered)
+        if titled:
+            head = titled.group("head")
+            return next((s for s in reversed(self.sources) if re.search(rf"\b{head}\b", s, re.IGNORECASE)), None)
         m = _ANAPHOR.match(lowered)
         if m:
             head = m.group("head").rstrip("s")
@@ -484,6 +496,8 @@ def _candidates(clause: str, position: int) -> list[_Candidate]:
                 # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
                 target.append((verb.start(), _Candidate(re.split(r"[,;:]", clause[verb.end() :])[0], relay)))
                 continue
+            if participle and _SAID_COMMA_END.search(clause, 0, verb.start()):
+                continue  # "..., the president said, adding that ...": the speaker of "said" goes on
             head = _HEAD_BOUNDARY.split(clause[: verb.start()])[-1]
             cited = _cited(head) if not participle else None
             if cited:

@@ -31,7 +31,20 @@ def _claims(text: str, topic: TopicConfig) -> dict[str, tuple[str | None, str | 
             "1,900",
             ("Ukraine's General Staff", None, "ua_military"),
         ),
-        # postposed and parenthetical speakers
+        # postposed and parenthetical speakers; "X said, adding that ..." keeps X as the speaker
+        (
+            "Pyongyang treats its soldiers as expendable, Ukraine's president said, adding that so far it had "
+            "lost 3,800 of them.",
+            "3,800",
+            ("Ukraine's president", None, "ua_president"),
+        ),
+        # a title standing for the person last named with it
+        (
+            "President Volodymyr Zelenskyy said on Monday that the front was holding. Some 2,300 North Korean "
+            "soldiers have been wounded, the president said.",
+            "Some 2,300",
+            ("President Volodymyr Zelenskyy", None, "ua_president"),
+        ),
         (
             "Roughly 900 North Korean soldiers were wounded near Sudzha, the Ukrainian military said in a "
             "statement posted on its channel.",
