@@ -97,14 +97,14 @@ def render_message(alert: Alert) -> tuple[str, str]:
     control characters and capped; escaping for a rich channel is Apprise's job.
     """
     p = alert.payload
-    metric = _clean(p.get("metric") or alert.metric)
-    severity = _clean(p.get("severity") or alert.severity)
-    topic = _clean(p.get("topic") or alert.topic)
+    metric = plain_line(p.get("metric") or alert.metric)
+    severity = plain_line(p.get("severity") or alert.severity)
+    topic = plain_line(p.get("topic") or alert.topic)
     new = p.get("new_claim")
     new = new if isinstance(new, Mapping) else {}
     others = [c for c in p.get("contradicts") or [] if isinstance(c, Mapping)]
     headline = _headline(metric, new, others[0] if others else {})
-    title = _cap(f"[claimwatch {severity}] {headline}", FIELD_MAX_CHARS)
+    title = capped(f"[claimwatch {severity}] {headline}", FIELD_MAX_CHARS)
 
     lines = [
         headline,
@@ -112,14 +112,14 @@ def render_message(alert: Alert) -> tuple[str, str]:
         f"Topic: {topic}",
         f"Metric: {metric}",
         f"Severity: {severity}",
-        f"Rule: {_clean(p.get('rule'))}",
-        f"Why: {_cap(_clean(p.get('reason')), QUOTE_MAX_CHARS)}",
+        f"Rule: {plain_line(p.get('rule'))}",
+        f"Why: {capped(plain_line(p.get('reason')), QUOTE_MAX_CHARS)}",
         "",
         *_claim_lines("New figure", new),
     ]
     for other in others:
         lines += ["", *_claim_lines("Contradicts", other)]
-    ids = f"Alert {_clean(p.get('alert_id') or alert.alert_id)}, contradiction {_clean(alert.contradiction_id)}"
+    ids = f"Alert {plain_line(p.get('alert_id') or alert.alert_id)}, contradiction {plain_line(alert.contradiction_id)}"
     lines += ["", ids]
     return title, "\n".join(lines)
 
@@ -199,8 +199,8 @@ def _claim_dict(s: SourcedClaim) -> dict[str, Any]:
 def _summary(metric: str, new: Mapping[str, Any], other: Mapping[str, Any], severity: str) -> str:
     """One line: ``metric: 'new' (who, outlet, date) contradicts 'other' (...) [severity]``."""
     return (
-        f"{_clean(metric)}: {_figure(new)} ({_provenance(new)}) "
-        f"contradicts {_figure(other)} ({_provenance(other)}) [{_clean(severity)}]"
+        f"{plain_line(metric)}: {_figure(new)} ({_provenance(new)}) "
+        f"contradicts {_figure(other)} ({_provenance(other)}) [{plain_line(severity)}]"
     )
 
 
@@ -208,41 +208,41 @@ def _headline(metric: str, new: Mapping[str, Any], other: Mapping[str, Any]) -> 
     """What a phone shows first: ``metric: 'figure' (source, date) vs 'figure' (source, date)``."""
 
     def side(c: Mapping[str, Any]) -> str:
-        who = _cap(_clean(c.get("attributed_to")) or _clean(c.get("outlet")) or "unattributed", 60)
-        return f"{_cap(_figure(c), 60)} ({who}, {_day(c.get('published_at')) or 'date unknown'})"
+        who = capped(plain_line(c.get("attributed_to")) or plain_line(c.get("outlet")) or "unattributed", 60)
+        return f"{capped(_figure(c), 60)} ({who}, {_day(c.get('published_at')) or 'date unknown'})"
 
     return f"{metric}: {side(new)} vs {side(other)}" if other else f"{metric}: {side(new)}"
 
 
 def _figure(c: Mapping[str, Any]) -> str:
-    return "'" + _cap(_clean(c.get("surface")), FIELD_MAX_CHARS) + "'"
+    return "'" + capped(plain_line(c.get("surface")), FIELD_MAX_CHARS) + "'"
 
 
 def _provenance(c: Mapping[str, Any]) -> str:
-    who = _clean(c.get("attributed_to")) or "unattributed"
+    who = plain_line(c.get("attributed_to")) or "unattributed"
     if c.get("relayed_by"):
-        who += f" via {_clean(c.get('relayed_by'))}"
-    parts = [_cap(who, FIELD_MAX_CHARS)]
+        who += f" via {plain_line(c.get('relayed_by'))}"
+    parts = [capped(who, FIELD_MAX_CHARS)]
     if c.get("outlet"):
-        parts.append(_cap(_clean(c.get("outlet")), FIELD_MAX_CHARS))
+        parts.append(capped(plain_line(c.get("outlet")), FIELD_MAX_CHARS))
     parts.append(_day(c.get("published_at")) or "date unknown")
     return ", ".join(parts)
 
 
 def _claim_lines(label: str, c: Mapping[str, Any]) -> list[str]:
-    who = _clean(c.get("attributed_to")) or "unattributed"
+    who = plain_line(c.get("attributed_to")) or "unattributed"
     if c.get("relayed_by"):
-        who += f" (relayed by {_clean(c.get('relayed_by'))})"
+        who += f" (relayed by {plain_line(c.get('relayed_by'))})"
     lines = [
         f"{label}: {_figure(c)}" + (" [unverified]" if c.get("unverified") else ""),
-        f"  Said by: {_cap(who, FIELD_MAX_CHARS)}",
-        f"  Outlet: {_cap(_clean(c.get('outlet')), FIELD_MAX_CHARS) or 'unknown'}",
-        f"  Published: {_cap(_clean(c.get('published_at')), 40) or 'unknown'}",
+        f"  Said by: {capped(who, FIELD_MAX_CHARS)}",
+        f"  Outlet: {capped(plain_line(c.get('outlet')), FIELD_MAX_CHARS) or 'unknown'}",
+        f"  Published: {capped(plain_line(c.get('published_at')), 40) or 'unknown'}",
     ]
     if c.get("refers_to"):
-        lines.append(f"  Refers to: {_cap(_clean(c.get('refers_to')), FIELD_MAX_CHARS)}")
+        lines.append(f"  Refers to: {capped(plain_line(c.get('refers_to')), FIELD_MAX_CHARS)}")
     lines += [
-        f'  Quote: "{_cap(_clean(c.get("sentence")), QUOTE_MAX_CHARS)}"',
+        f'  Quote: "{capped(plain_line(c.get("sentence")), QUOTE_MAX_CHARS)}"',
         f"  Link: {_link(c.get('url'))}",
     ]
     return lines
@@ -250,12 +250,12 @@ def _claim_lines(label: str, c: Mapping[str, Any]) -> list[str]:
 
 def _link(value: object) -> str:
     """Only http(s) links are shown: a ``javascript:`` or ``data:`` URL from a page is withheld."""
-    url = _clean(value)
+    url = plain_line(value)
     if not url:
         return "none"
     if not url.lower().startswith(("http://", "https://")):
         return "(withheld: not an http(s) link)"
-    return _cap(url, 2000)
+    return capped(url, 2000)
 
 
 def _day(value: object) -> str | None:
@@ -264,10 +264,10 @@ def _day(value: object) -> str | None:
     try:
         return datetime.fromisoformat(value).date().isoformat()
     except ValueError:
-        return _cap(_clean(value), 40)
+        return capped(plain_line(value), 40)
 
 
-def _clean(value: object) -> str:
+def plain_line(value: object) -> str:
     """Untrusted text to one plain line: control, format (bidi, zero-width) and separator chars go."""
     if value is None:
         return ""
@@ -283,7 +283,8 @@ def _clean(value: object) -> str:
     return " ".join("".join(out).split())
 
 
-def _cap(text: str, limit: int) -> str:
+def capped(text: str, limit: int) -> str:
+    """At most ``limit`` characters, an ellipsis marking the cut: a phone screen, not a page."""
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 

@@ -23,7 +23,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.alerts import QUOTE_MAX_CHARS, AlertDeliveryError, _cap, _clean, route_label, routes_for, send_to_route
+from pipeline.alerts import (
+    QUOTE_MAX_CHARS,
+    AlertDeliveryError,
+    capped,
+    plain_line,
+    route_label,
+    routes_for,
+    send_to_route,
+)
 from pipeline.config import AlertRoute
 from pipeline.health import FeedHealth
 from pipeline.records import Severity, stable_id
@@ -67,9 +75,9 @@ class OpsAlert:
         Errors can quote what a server sent, so every value is cleaned of control
         and bidi characters and capped, as in contradiction alerts."""
         title = f"[claimwatch ops {self.severity}] {self.topic}: {self.condition.replace('_', ' ')}"
-        lines = [_cap(_clean(self.headline), QUOTE_MAX_CHARS), ""]
+        lines = [capped(plain_line(self.headline), QUOTE_MAX_CHARS), ""]
         lines += [
-            f"{k.replace('_', ' ').capitalize()}: {_cap(_clean(v), QUOTE_MAX_CHARS)}"
+            f"{k.replace('_', ' ').capitalize()}: {capped(plain_line(v), QUOTE_MAX_CHARS)}"
             for k, v in self.details.items()
             if v not in (None, "")
         ]
