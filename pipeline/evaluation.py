@@ -359,10 +359,15 @@ def _score_contradictions(
     non = {labelled(p) for p in non_pairs}
     stored: list[SourcedClaim] = []
     predicted: dict[frozenset[object], str] = {}
-    order = sorted(articles, key=lambda a: (a.published_at or datetime.min.replace(tzinfo=UTC), a.article_id))
+    # The order the pipeline meets them in: oldest first, articles of one moment by their text.
+    order = sorted(
+        articles,
+        key=lambda a: (a.published_at or datetime.min.replace(tzinfo=UTC), a.content_hash, a.article_id),
+    )
     for article in order:
         new = [
-            SourcedClaim(c, article.url, article.outlet, article.published_at) for c in extracted[article.article_id]
+            SourcedClaim(c, article.url, article.outlet, article.published_at, content_hash=article.content_hash)
+            for c in extracted[article.article_id]
         ]
         for x in find(new, stored, topic):
             names = " vs ".join(sorted(to_label.get(i, f"{claims[i].article_id} {claims[i].surface!r}")

@@ -299,7 +299,7 @@ class Engine:
     def _join(self, s: SourcedClaim, repeated: Figure, when: date, out: Detection) -> None:
         """A repeat of a current figure: more evidence for the incidents it is part of, nothing new."""
         node = repeated.node_id
-        for incident in list(self.incidents.values()):
+        for incident in sorted(self.incidents.values(), key=lambda i: (i.opened_on, i.incident_id)):
             if not incident.open_at(when) or node not in incident.nodes:
                 continue
             for edge in sorted(incident.edges):
@@ -446,8 +446,12 @@ def _shift(severity: str, steps: int) -> str:
     return SEVERITIES[max(1, min(len(SEVERITIES) - 1, SEVERITIES.index(severity) + steps))]
 
 
-def _publication_order(s: SourcedClaim) -> tuple[str, str, int]:
-    return (s.published_at.isoformat() if s.published_at else "", s.claim.article_id, s.claim.char_start)
+def _publication_order(s: SourcedClaim) -> tuple[str, bool, str, str, int]:
+    """Oldest first; of articles published at the same moment, originals before relayed copies, then
+    by text: an article's id derives from its address, and the same reports fetched from other
+    addresses must meet each other in the same order."""
+    published = s.published_at.isoformat() if s.published_at else ""
+    return (published, s.copy_of is not None, s.content_hash or "", s.claim.article_id, s.claim.char_start)
 
 
 # --- alerts ---------------------------------------------------------------------------

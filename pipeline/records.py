@@ -132,6 +132,9 @@ class SourcedClaim:
     outlet: str | None
     published_at: datetime | None
     copy_of: str | None = None  # the original article when this claim's article is a relayed copy
+    # The article's text hash: what orders articles published at the same moment, so the order (and what
+    # the engine finds) follows what they say, not the address they were fetched from.
+    content_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -783,13 +783,19 @@ _CLAIM_COLUMNS = (
     " c.value_high, c.hedge, c.surface, c.sentence, c.char_start, c.char_end, c.attributed_to,"
     " c.relayed_by, c.refers_to, c.period_start, c.period_end, c.unverified, c.modality, c.role,"
     " c.extractor_version, c.population, c.event, c.scope, c.metric_rule, c.source_family, a.url, a.outlet,"
-    " a.published_at, c.copy_of_article"
+    " a.published_at, c.copy_of_article, a.content_hash"
+)
+# The engine's order (``pipeline.incidents``): same-moment articles by text, never by the address-derived id alone.
+_PUBLICATION_ORDER = (
+    " ORDER BY a.published_at NULLS FIRST, c.copy_of_article IS NOT NULL, a.content_hash, c.article_id, c.char_start"
 )
 
 
 def _sourced(row: tuple[Any, ...]) -> SourcedClaim:
     claim = Claim(*row[:27])
-    return SourcedClaim(claim=claim, url=row[27], outlet=row[28], published_at=row[29], copy_of=row[30])
+    return SourcedClaim(
+        claim=claim, url=row[27], outlet=row[28], published_at=row[29], copy_of=row[30], content_hash=row[31]
+    )
 
 
 def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[SourcedClaim], list[SourcedClaim]]:
@@ -797,8 +803,7 @@ def topic_claims(con: duckdb.DuckDBPyConnection, topic: str) -> tuple[list[Sourc
     rows = con.execute(
         f"SELECT {_CLAIM_COLUMNS}, c.checked_at IS NULL AS pending FROM claims c"
         " JOIN articles a USING (article_id)"
-        " WHERE c.topic = ? AND c.metric <> 'other'"
-        " ORDER BY a.published_at NULLS FIRST, c.article_id, c.char_start",
+        " WHERE c.topic = ? AND c.metric <> 'other'" + _PUBLICATION_ORDER,
         [topic],
     ).fetchall()
     pending = [_sourced(r[:-1]) for r in rows if r[-1]]
@@ -810,8 +815,7 @@ def pending_claims(con: duckdb.DuckDBPyConnection, topic: str) -> list[SourcedCl
     """Claims of a topic not yet checked (metric 'other' left out), oldest first."""
     rows = con.execute(
         f"SELECT {_CLAIM_COLUMNS} FROM claims c JOIN articles a USING (article_id)"
-        " WHERE c.topic = ? AND c.checked_at IS NULL AND c.metric <> 'other'"
-        " ORDER BY a.published_at NULLS FIRST, c.article_id, c.char_start",
+        " WHERE c.topic = ? AND c.checked_at IS NULL AND c.metric <> 'other'" + _PUBLICATION_ORDER,
         [topic],
     ).fetchall()
     return [_sourced(r) for r in rows]
@@ -869,7 +873,8 @@ def detection_state(
     ]
     rows = con.execute(
         "SELECT incident_id, topic, metric, severity, status, opened_on, last_evidence_on, alerted_severity, edges"
-        " FROM incidents WHERE topic = ? AND list_contains(?, metric) AND status <> 'resolved'",
+        " FROM incidents WHERE topic = ? AND list_contains(?, metric) AND status <> 'resolved'"
+        " ORDER BY opened_on, incident_id",
         [topic, list(metrics)],
     ).fetchall()
     incidents = [

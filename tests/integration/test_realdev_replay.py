@@ -38,7 +38,7 @@ def realdev() -> Path:
 
 
 def _records(folder: Path) -> list[dict[str, Any]]:
-    """Every article record, oldest first (ties by id, as `claimwatch eval` orders them)."""
+    """Every article record, oldest first (ties by id)."""
     records = []
     for path in folder.glob("*.json"):
         record = json.loads(path.read_text(encoding="utf-8"))

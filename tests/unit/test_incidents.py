@@ -11,7 +11,7 @@ from typing import Any
 from pipeline import store, tasks
 from pipeline.config import AlertRoute, TopicConfig
 from pipeline.incidents import Engine, incident_alerts
-from pipeline.records import SourcedClaim
+from pipeline.records import Article, Claim, SourcedClaim, stable_id
 from tests.unit.factories import make_article, make_claim
 
 KILLED: dict[str, Any] = {"metric": "troops_killed", "role": "unspecified", "sentence": "They were killed."}
@@ -221,3 +221,79 @@ def test_a_figure_keeps_its_id_whether_its_number_is_an_int_or_the_float_duckdb_
     as_int = make_claim(make_article(1), stated_low=4000, stated_high=4000)
     as_float = replace(as_int, stated_low=4000.0, stated_high=4000.0)
     assert figure_key(as_int, "total").node_id("kursk") == figure_key(as_float, "total").node_id("kursk")
+
+
+# An early 4,000 killed, then one day's two reports of the agency's 2,000 and the other side's 350: one
+# report gives them exactly, the other hedged.  Which report the engine meets first decides which wording
+# each figure is first given in, so it must not depend on where the reports were fetched from.
+_ONE_DAY = (
+    (1, date(2025, 1, 22), ((0, "ua_president", 4000, "exact"),)),
+    (2, date(2025, 9, 2), ((0, "kr_nis", 2000, "exact"), (50, "dprk_gov", 350, "exact"))),
+    (3, date(2025, 9, 2), ((0, "kr_nis", 2000, "about"), (50, "dprk_gov", 350, "about"))),
+)
+
+
+def _reports_at(host: str) -> list[tuple[Article, list[Claim]]]:
+    """The reports of ``_ONE_DAY`` served from ``host``: same texts and dates, ids from the addresses."""
+    reports = []
+    for n, day, figures in _ONE_DAY:
+        url = f"https://{host}/report-{n}"
+        published = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        article = make_article(n, url=url, canonical_url=url, article_id=stable_id(url), published_at=published)
+        claims = [
+            make_claim(article, start, **KILLED, stated_low=number, stated_high=number, hedge=hedge,
+                       surface=f"{number:,}", source_family=family, attributed_to=family)
+            for start, family, number, hedge in figures
+        ]  # fmt: skip
+        reports.append((article, claims))
+    return reports
+
+
+def _stored_outcome(tmp_path: Path, topic_file: Path, host: str, reverse: bool) -> dict[str, Any]:
+    """Load the reports in two runs (the one-day pair in either order), detect after each, and read
+    back what was stored in terms of report and position, not ids."""
+    reports = _reports_at(host)
+    where = {c.claim_id: (a.url.rsplit("-", 1)[1], c.char_start) for a, claims in reports for c in claims}
+    db = tmp_path / f"{stable_id(host)}.duckdb"
+    job = tasks.Job(str(topic_file), str(db), str(tmp_path), "run-1")
+    for run, wave in enumerate((reports[:1], reports[1:][::-1] if reverse else reports[1:])):
+        with store.open_store(db) as con:
+            batch = store.Batch("kursk", [a for a, _ in wave], [c for _, claims in wave for c in claims])
+            loaded = store.load_batch(con, batch, f"load-{run}")
+            assert (loaded.articles, loaded.near_duplicates) == (len(wave), 0)
+        tasks.detect(job)
+    with store.open_store(db) as con:
+        pairs = con.execute("SELECT claim_id, other_claim_id, rule, severity, incident_id FROM contradictions")
+        contradictions = pairs.fetchall()
+        figures = con.execute(
+            "SELECT family, stated_low, first_seen, mentions, seq, first_mention->>'$.claim.claim_id',"
+            " last_mention->>'$.claim.claim_id' FROM figure_history"
+        ).fetchall()
+        incidents = con.execute("SELECT severity, status, opened_on, last_evidence_on, edges FROM incidents").fetchall()
+    named: dict[str, Any] = {}  # an incident by the earliest mention in its evidence
+    for a, b, *_, incident in contradictions:
+        named[incident] = min(named.get(incident, where[a]), where[a], where[b])
+    return {
+        "contradictions": sorted((where[a], where[b], rule, sev, named[i]) for a, b, rule, sev, i in contradictions),
+        "figures": sorted((*f[:5], where[f[5]], where[f[6]]) for f in figures),
+        "incidents": sorted((*i[:4], len(json.loads(i[4]))) for i in incidents),
+    }
+
+
+def test_the_same_reports_from_other_addresses_store_the_same_findings(tmp_path: Path, kursk_topic_file: Path) -> None:
+    """Two reports published at the same moment meet in the order of what they say: served from another
+    host (so other ids) and loaded in another order, they store the same contradictions and histories."""
+
+    def first_of_the_day(host: str) -> bool:
+        return stable_id(f"https://{host}/report-2") < stable_id(f"https://{host}/report-3")
+
+    here = "news.example"
+    there = next(
+        h
+        for h in (f"news.example:{port}" for port in range(8000, 8100))
+        if first_of_the_day(h) != first_of_the_day(here)
+    )
+    one = _stored_outcome(tmp_path, kursk_topic_file, here, reverse=False)
+    other = _stored_outcome(tmp_path, kursk_topic_file, there, reverse=True)
+    assert len(one["contradictions"]) >= 3 and one["incidents"]
+    assert other == one
