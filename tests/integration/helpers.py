@@ -95,6 +95,13 @@ def webhook_receiver() -> Iterator[Webhook]:
         server.server_close()
 
 
+# Fetch settings for a topic whose feeds are loopback peers of the test: no politeness delay
+# between pages and no backoff between HTTP retries.  Neither is what these tests prove
+# (tests/integration/test_polite_fetch.py and tests/unit/test_fetch.py do, with their own values),
+# and at the defaults each run waits a second per page and 7 s per dead feed.
+LOOPBACK_FETCH: dict[str, Any] = {"per_host_delay_seconds": 0.0, "backoff_seconds": 0.0}
+
+
 def write_topic(
     path: Path,
     feed_url: str,
@@ -113,8 +120,7 @@ def write_topic(
         allow_private_hosts=True,
         alerts=[{"url": u, "min_severity": "low", **timeout} for u in alert_urls],
     )
-    if fetch is not None:
-        raw["fetch"] = fetch
+    raw["fetch"] = {**LOOPBACK_FETCH, **(fetch or {})}
     if ops_alert_urls is not None:
         raw["ops_alerts"] = [{"url": u, "min_severity": "low"} for u in ops_alert_urls]
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")

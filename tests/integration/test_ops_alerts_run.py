@@ -1,15 +1,22 @@
-"""A failed run tells someone: `claimwatch run` (Airflow's dag.test) with every feed down pages the ops route."""
+"""Every feed of a topic down, through `claimwatch run` (Airflow's dag.test): the run fails, names the
+failed task on stderr with a non-zero exit, and pages the ops route once.
+
+One run serves every test here: each reads what that run left (exit status, stderr, the webhook's
+requests, the DuckDB file).
+"""
 
 from __future__ import annotations
 
 import json
 import socket
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.integration.helpers import run_cli, webhook_receiver, write_topic
+from tests.integration.helpers import Received, run_cli, webhook_receiver, write_topic
 
 pytestmark = pytest.mark.slow
 
@@ -20,9 +27,20 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_every_feed_down_fails_the_run_and_sends_one_operations_alert(tmp_path: Path) -> None:
+@dataclass(frozen=True)
+class FeedsDownRun:
+    result: subprocess.CompletedProcess[str]
+    feeds: list[str]
+    received: list[Received]
+    data: Path
+    db: Path
+
+
+@pytest.fixture(scope="module")
+def feeds_down(tmp_path_factory: pytest.TempPathFactory) -> FeedsDownRun:
+    tmp_path = tmp_path_factory.mktemp("feeds_down")
     feeds = [f"http://127.0.0.1:{_closed_port()}/feed.xml", f"http://127.0.0.1:{_closed_port()}/other.xml"]
-    data = tmp_path / "data"
+    data, db = tmp_path / "data", tmp_path / "c.duckdb"
     with webhook_receiver() as hook:
         topic = write_topic(
             tmp_path / "t.yaml",
@@ -33,20 +51,31 @@ def test_every_feed_down_fails_the_run_and_sends_one_operations_alert(tmp_path: 
             extra_feed_urls=feeds[1:],
         )
         env = {"CLAIMWATCH_DATA_DIR": str(data), "AIRFLOW_HOME": str(tmp_path / "airflow")}
-        result = run_cli(["run", "--topic", str(topic), "--db", str(tmp_path / "c.duckdb")], env)
+        result = run_cli(["run", "--topic", str(topic), "--db", str(db)], env)
+    return FeedsDownRun(result, feeds, list(hook.received), data, db)
 
+
+def test_a_failing_task_is_named_on_stderr_with_a_non_zero_exit(feeds_down: FeedsDownRun) -> None:
+    result = feeds_down.result
     assert result.returncode == 1, result.stderr[-3000:]
-    assert len(hook.received) == 1, [r.body for r in hook.received]
-    (received,) = hook.received
+    assert "task claimwatch_ingest.discover" in result.stderr
+    assert "every feed" in result.stderr and "127.0.0.1" in result.stderr
+
+
+def test_every_feed_down_fails_the_run_and_sends_one_operations_alert(feeds_down: FeedsDownRun) -> None:
+    result, feeds = feeds_down.result, feeds_down.feeds
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert len(feeds_down.received) == 1, [r.body for r in feeds_down.received]
+    (received,) = feeds_down.received
     alert = json.loads(json.loads(received.body)["message"])
     assert alert["kind"] == "operations" and alert["condition"] == "run_failed"
     assert alert["topic"] == "ops_probe" and alert["dag_id"] == "claimwatch_ingest"
     assert alert["task_id"] == "discover"
     assert "every feed of topic 'ops_probe' failed" in alert["error"] and all(f in alert["error"] for f in feeds)
     assert received.headers["Idempotency-Key"] == alert["alert_id"]
-    assert not (data / "contradictions.jsonl").exists()  # never through the contradiction route
+    assert not (feeds_down.data / "contradictions.jsonl").exists()  # never through the contradiction route
 
-    con = duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True)
+    con = duckdb.connect(str(feeds_down.db), read_only=True)
     try:
         rows = con.execute(
             "SELECT feed_url, health, consecutive_failures, last_status FROM feed_state ORDER BY feed_url"
