@@ -22,13 +22,19 @@ $(STAMP): requirements.lock pyproject.toml
 demo: install
 	$(BIN)/claimwatch demo
 
+# Two test workers (pytest-xdist): most of the time goes to single-threaded subprocesses
+# (`claimwatch run`, an Airflow stack), so a second worker uses the second core.  Each worker
+# has its own Airflow home and temporary directory; tests pick free ports and unique database
+# names.  worksteal evens out the long end-to-end tests.  `.venv/bin/pytest` alone runs serially.
+WORKERS := -n 2 --dist worksteal
+
 # Every suite, slow ones included (what CI runs).
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest $(WORKERS)
 
 # The quick loop: unit tests and fast integration tests.
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest $(WORKERS) -m "not slow"
 
 lint: install
 	$(BIN)/ruff check .
