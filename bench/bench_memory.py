@@ -27,12 +27,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psutil
 import yaml
 
-from pipeline.sample_site import SamplePage, load_sample_articles, render_feed, render_page
+from pipeline.sample_site import (
+    SamplePage,
+    load_sample_articles,
+    render_feed,
+    render_page,
+    respond,
+    serve_on_loopback,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CLAIMWATCH = Path(sys.executable).with_name("claimwatch")
@@ -64,33 +71,19 @@ def serve(pages: list[SamplePage], size: int) -> Iterator[str]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            base = f"http://127.0.0.1:{server.server_address[1]}"
+            base = f"http://127.0.0.1:{cast(ThreadingHTTPServer, self.server).server_port}"
             if self.path == "/feed.xml":
-                self._send("application/rss+xml; charset=utf-8", render_feed(pages, base, "Bench").encode())
+                respond(self, 200, "application/rss+xml; charset=utf-8", render_feed(pages, base, "Bench"))
             elif page := next((p for p in pages if self.path == f"/articles/{p.slug}.html"), None):
-                self._send("text/html; charset=utf-8", padded(render_page(page, base), size))
+                respond(self, 200, "text/html; charset=utf-8", padded(render_page(page, base), size))
             else:
                 self.send_error(404)
-
-        def _send(self, content_type: str, body: bytes) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_on_loopback(Handler, name="bench-site") as base:
+        yield base
 
 
 @dataclass

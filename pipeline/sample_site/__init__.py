@@ -12,13 +12,13 @@ import html
 import socket
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import yaml
@@ -171,44 +171,30 @@ class _IPv6Server(ThreadingHTTPServer):
     address_family = socket.AF_INET6
 
 
+def respond(handler: BaseHTTPRequestHandler, status: int, content_type: str, body: bytes | str,
+            *extra: tuple[str, str]) -> None:  # fmt: skip
+    """Write one whole response; a client that already hung up is not the server's error."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    with suppress(BrokenPipeError, ConnectionResetError):
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        for name, value in extra:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+
 @contextmanager
-def serve_site(pages: Sequence[SamplePage] | None = None, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve the site in a daemon thread for the duration of the block; yields its base URL."""
-    chosen = list(load_sample_articles() if pages is None else pages)
-    by_slug = {p.slug: p for p in chosen}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            base = f"http://{host_for_url}:{server.server_address[1]}"
-            if path == FEED_PATH:
-                self._send(200, "application/rss+xml; charset=utf-8", render_feed(chosen, base, "Sample news"))
-                return
-            if path.startswith(ARTICLES_PREFIX) and path.endswith(".html"):
-                page = by_slug.get(path[len(ARTICLES_PREFIX) : -len(".html")])
-                if page is not None:
-                    self._send(200, "text/html; charset=utf-8", render_page(page, base))
-                    return
-            self._send(404, "text/plain; charset=utf-8", "not found\n")
-
-        def _send(self, status: int, content_type: str, text: str) -> None:
-            body = text.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
+def serve_on_loopback(
+    handler: type[BaseHTTPRequestHandler], *, host: str = "127.0.0.1", port: int = 0, name: str = "loopback"
+) -> Iterator[str]:
+    """Serve ``handler`` in a daemon thread for the duration of the block; yields the base URL."""
     server_class = _IPv6Server if ":" in host else ThreadingHTTPServer
-    server = server_class((host, port), Handler)
+    server = server_class((host, port), handler)
     server.daemon_threads = True
     host_for_url = f"[{host}]" if ":" in host else host
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sample-site", daemon=True
-    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True)
     thread.start()
     try:
         yield f"http://{host_for_url}:{server.server_address[1]}"
@@ -218,4 +204,41 @@ def serve_site(pages: Sequence[SamplePage] | None = None, *, host: str = "127.0.
         thread.join(timeout=5)
 
 
-__all__ = ["SamplePage", "load_sample_articles", "page_url", "render_feed", "render_page", "serve_site"]
+@contextmanager
+def serve_site(pages: Sequence[SamplePage] | None = None, *, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve the site in a daemon thread for the duration of the block; yields its base URL."""
+    chosen = list(load_sample_articles() if pages is None else pages)
+    by_slug = {p.slug: p for p in chosen}
+    host_for_url = f"[{host}]" if ":" in host else host
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            base = f"http://{host_for_url}:{cast(ThreadingHTTPServer, self.server).server_port}"
+            if path == FEED_PATH:
+                respond(self, 200, "application/rss+xml; charset=utf-8", render_feed(chosen, base, "Sample news"))
+                return
+            if path.startswith(ARTICLES_PREFIX) and path.endswith(".html"):
+                page = by_slug.get(path[len(ARTICLES_PREFIX) : -len(".html")])
+                if page is not None:
+                    respond(self, 200, "text/html; charset=utf-8", render_page(page, base))
+                    return
+            respond(self, 404, "text/plain; charset=utf-8", "not found\n")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    with serve_on_loopback(Handler, host=host, port=port, name="sample-site") as base:
+        yield base
+
+
+__all__ = [
+    "SamplePage",
+    "load_sample_articles",
+    "page_url",
+    "render_feed",
+    "render_page",
+    "respond",
+    "serve_on_loopback",
+    "serve_site",
+]

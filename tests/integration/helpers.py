@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from pipeline.sample_site import respond, serve_on_loopback
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLAIMWATCH = Path(sys.executable).with_name("claimwatch")
-
-
-@contextmanager
-def serve_on_loopback(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """Serve ``handler`` on 127.0.0.1 (a free port) in a thread; yields the base URL, shuts down after."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass(frozen=True)
@@ -84,15 +70,9 @@ def webhook_receiver() -> Iterator[Webhook]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    hook.url = f"json://127.0.0.1:{server.server_address[1]}/hook"
-    try:
+    with serve_on_loopback(Handler, name="webhook") as base:
+        hook.url = base.replace("http://", "json://", 1) + "/hook"
         yield hook
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # Fetch settings for a topic whose feeds are loopback peers of the test: no politeness delay
@@ -165,29 +145,23 @@ def hostile_site() -> Iterator[HostileSite]:
             if path == "/feed.xml":
                 items = "".join(f"<item><title>{t}</title><link>{link}</link></item>" for t, link in site.feed_items)
                 body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>H</title>{items}</channel></rss>'
-                self._send(200, "application/rss+xml", body.encode("utf-8"))
+                respond(self, 200, "application/rss+xml", body.encode("utf-8"))
             elif path.startswith("/hang/"):
                 time.sleep(site.hang_seconds)
-                self._send(200, "text/html", b"<p>too late</p>")
+                respond(self, 200, "text/html", b"<p>too late</p>")
             elif path.startswith("/gzip-lie/"):
-                self._send(
-                    200, "text/html", b"<html><body><p>not gzip at all</p></body></html>", ("Content-Encoding", "gzip")
+                respond(
+                    self,
+                    200,
+                    "text/html",
+                    b"<html><body><p>not gzip at all</p></body></html>",
+                    ("Content-Encoding", "gzip"),
                 )
             elif path.startswith("/articles/") and path.removeprefix("/articles/").removesuffix(".html") in pages:
                 page = pages[path.removeprefix("/articles/").removesuffix(".html")]
-                self._send(200, "text/html; charset=utf-8", render_page(page, site.base).encode("utf-8"))
+                respond(self, 200, "text/html; charset=utf-8", render_page(page, site.base).encode("utf-8"))
             else:
-                self._send(404, "text/plain", b"not found")
-
-        def _send(self, status: int, content_type: str, body: bytes, *extra: tuple[str, str]) -> None:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client may have given up
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                for name, value in extra:
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                respond(self, 404, "text/plain", b"not found")
 
         def log_message(self, *args: object) -> None:
             pass

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.integration.helpers import serve_on_loopback
+from pipeline.sample_site import respond, serve_on_loopback
 
 
 @dataclass
@@ -45,18 +45,10 @@ def serve(site: Site) -> Iterator[Site]:
         def do_GET(self) -> None:
             site.requests.append(self.path)
             if self.path == "/feed.xml":
-                self._send(200, "application/rss+xml; charset=utf-8", site.rss())
+                respond(self, 200, "application/rss+xml; charset=utf-8", site.rss())
                 return
             status, body = site.pages.get(self.path, (404, "not found"))
-            self._send(status, "text/html; charset=utf-8", body)
-
-        def _send(self, status: int, content_type: str, text: str) -> None:
-            body = text.encode("utf-8")
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            respond(self, status, "text/html; charset=utf-8", body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
