@@ -115,7 +115,8 @@ def _as_of(s: SourcedClaim) -> date | None:
     return s.published_at.date() if s.published_at else None
 
 
-def _shift(severity: str, steps: int, floor: str = "low") -> str:
+def shift_severity(severity: str, steps: int, floor: str = "low") -> str:
+    """``steps`` levels up or down, never below ``floor`` nor above the top."""
     rank = max(SEVERITIES.index(floor), min(len(SEVERITIES) - 1, SEVERITIES.index(severity) + steps))
     return SEVERITIES[rank]
 
@@ -170,7 +171,7 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
         if spec.cumulative and not stock:
             severity = "high" if hard else "medium"
             if not dated:
-                severity = _shift(severity, -1)
+                severity = shift_severity(severity, -1)
             if ceiling:
                 severity = "low"
             return Verdict(severity, "cumulative_regression",
@@ -185,7 +186,7 @@ def _same_metric(new: SourcedClaim, old: SourcedClaim, topic: TopicConfig) -> Ve
     if ceiling:
         severity, rule = "low", "ceiling_below_estimate"
     elif spec.cumulative and not stock and not dated:
-        severity = _shift(severity, -1)
+        severity = shift_severity(severity, -1)
     direction = "below" if _above(rb.soft, ra.soft) or _above(rb.hard, ra.hard) else "above"
     return Verdict(
         severity,

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from pipeline.config import AlertRoute, TopicConfig
-from pipeline.contradictions import Verdict, compare, scope_of
+from pipeline.contradictions import Verdict, compare, scope_of, shift_severity
 from pipeline.histories import (
     Figure,
     MetricHistory,
@@ -37,7 +37,7 @@ from pipeline.histories import (
     is_named,
     new_figure,
 )
-from pipeline.records import OTHER_METRIC, SEVERITIES, Alert, Contradiction, SourcedClaim, severity_rank, stable_id
+from pipeline.records import OTHER_METRIC, Alert, Contradiction, SourcedClaim, severity_rank, stable_id
 
 INCIDENT_OPEN_DAYS = 60  # an incident quiet this long is over: a later conflict opens a new one
 STALE_AFTER_DAYS = 90  # a conflict with a figure this much older is one level less severe
@@ -218,7 +218,7 @@ class Engine:
             if ally is not None:
                 verdict = _corroboration(s, ally, other)
             elif (when - other.first_seen).days > STALE_AFTER_DAYS:
-                verdict = replace(verdict, severity=_shift(verdict.severity, -1))
+                verdict = replace(verdict, severity=shift_severity(verdict.severity, -1))
             found.append(Conflict(other, verdict, incident))
         if is_named(figure.family) and history.cumulative:
             for own in history.earlier_words(figure, when):
@@ -299,6 +299,7 @@ class Engine:
     def _join(self, s: SourcedClaim, repeated: Figure, when: date, out: Detection) -> None:
         """A repeat of a current figure: more evidence for the incidents it is part of, nothing new."""
         node = repeated.node_id
+        states: dict[str, list[Figure]] = {}  # per incident metric, built once per repeat
         for incident in sorted(self.incidents.values(), key=lambda i: (i.opened_on, i.incident_id)):
             if not incident.open_at(when) or node not in incident.nodes:
                 continue
@@ -312,8 +313,9 @@ class Engine:
                 verdict = compare(s, other.first, self.topic)
                 if verdict is None:
                     continue
-                state = self._state(self._history(incident.metric), repeated.family, when)
-                ally, disputed = self._sides_with_newer(s, repeated, other, state)
+                if incident.metric not in states:
+                    states[incident.metric] = self._state(self._history(incident.metric), repeated.family, when)
+                ally, disputed = self._sides_with_newer(s, repeated, other, states[incident.metric])
                 if ally is not None and disputed is not None:
                     verdict = _corroboration(s, ally, other)
                 self._add(incident, s, repeated, other, verdict, when, out)
@@ -440,10 +442,6 @@ def _agree(s: SourcedClaim, other: SourcedClaim, topic: TopicConfig) -> bool:
     if a.metric != b.metric or "vague" in (a.hedge, b.hedge) or a.modality != b.modality:
         return False
     return not disjoint(reading(a, topic).soft, reading(b, topic).soft)
-
-
-def _shift(severity: str, steps: int) -> str:
-    return SEVERITIES[max(1, min(len(SEVERITIES) - 1, SEVERITIES.index(severity) + steps))]
 
 
 def _publication_order(s: SourcedClaim) -> tuple[str, bool, str, str, int]:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pipeline.config import FetchSpec, TopicConfig, load_topic
-from pipeline.records import Article, Claim, FeedEntry, FetchedPage, from_json, to_json
+from pipeline.records import Article, Claim, FeedEntry, FetchedPage, SourcedClaim, from_json, to_json
 from pipeline.store import ArchivedPage, Batch, Failure, FeedPoll, LoadResult, RetryPolicy, Skipped
 
 if TYPE_CHECKING:
@@ -707,11 +707,20 @@ def detect(job: Job) -> dict[str, int]:
 def check_topic(con: Any, topic: TopicConfig, run_id: str) -> dict[str, int]:
     """The check itself, on an open connection: read pending claims and the state they touch, record the outcome."""
     from pipeline import store
-    from pipeline.incidents import check_pending
 
     pending = store.pending_claims(con, topic.name)
     # A database checked before figure histories existed: rebuild them once from what was checked.
     backlog = [] if store.has_histories(con, topic.name) else store.topic_claims(con, topic.name)[1]
+    return check_claims(con, topic, pending, backlog, run_id)
+
+
+def check_claims(
+    con: Any, topic: TopicConfig, pending: Sequence[SourcedClaim], backlog: Sequence[SourcedClaim], run_id: str
+) -> dict[str, int]:
+    """Check these claims against the state of their metrics; store the outcome and its alerts in one transaction."""
+    from pipeline import store
+    from pipeline.incidents import check_pending
+
     found, alerts = check_pending(
         topic, pending, backlog, lambda metrics: store.detection_state(con, topic.name, metrics)
     )

@@ -15,7 +15,6 @@ import pytest
 
 from pipeline import store, tasks
 from pipeline.config import TopicConfig, load_topic
-from pipeline.incidents import check_pending
 from pipeline.records import SourcedClaim
 from tests.integration.helpers import run_cli, webhook_receiver, write_topic
 from tests.unit.factories import make_article, make_claim
@@ -40,20 +39,9 @@ def _said(n: int, when: date, family: str, number: float, hedge: str = "about") 
 
 
 def _detect(db: Path, topic: TopicConfig, claims: list[SourcedClaim], run_id: str) -> int:
-    """One detect run the way the task does it: load the state, check, store it all in one transaction."""
+    """One detect run the way the task does it, on these claims: the alerts it queued."""
     with store.open_store(db) as con:
-        found, alerts = check_pending(topic, claims, [], lambda m: store.detection_state(con, topic.name, m))
-        _, queued = store.record_check(
-            con,
-            topic.name,
-            [s.claim.claim_id for s in claims],
-            found.contradictions,
-            alerts,
-            run_id,
-            figures=list(found.figures.values()),
-            incidents=list(found.incidents.values()),
-        )
-    return queued
+        return tasks.check_claims(con, topic, claims, [], run_id)["alerts_queued"]
 
 
 def _open_incident(db: Path, topic: TopicConfig) -> str:
