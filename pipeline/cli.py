@@ -148,6 +148,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     from pipeline.evaluation import evaluate, format_report
 
     labels = args.labels or Path(args.corpus) / "labels.json"
+    if args.labels is None and not labels.is_file():
+        raise FileNotFoundError(f"{args.corpus}: no labels.json in the corpus folder; pass --labels FILE")
     report = evaluate(args.corpus, labels, load_topic(args.topic))
     print(json.dumps(report.to_dict(), indent=2, sort_keys=True) if args.json else format_report(report))
     return 0

@@ -38,6 +38,15 @@ def test_eval_json_reports_every_key_above_the_bar(eval_seeds_dir: Path) -> None
     assert report["hedge_accuracy"] >= 0.95 and report["attribution_accuracy"] >= 0.85
 
 
+def test_eval_reads_the_corpus_labels_and_says_when_there_are_none(eval_seeds_dir: Path, tmp_path: Path) -> None:
+    found = run_cli(["eval", "--corpus", str(eval_seeds_dir), "--json"], {}, timeout=300)
+    assert found.returncode == 0, found.stderr[-2000:]
+    assert json.loads(found.stdout)["contradictions_labelled"] >= 1
+    (tmp_path / "one.json").write_text((next(eval_seeds_dir.glob("0*.json"))).read_text(encoding="utf-8"))
+    missing = run_cli(["eval", "--corpus", str(tmp_path)], {}, timeout=300)
+    assert missing.returncode == 2 and "pass --labels FILE" in missing.stderr, missing.stderr[-2000:]
+
+
 def test_reprocess_reparses_stored_articles_without_fetching(
     tmp_path: Path, kursk_topic, kursk_topic_file: Path
 ) -> None:  # type: ignore[no-untyped-def]
