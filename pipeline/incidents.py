@@ -255,6 +255,8 @@ class Engine:
         When that incident has gone quiet, the new figure revives the dispute: no ally.
         """
         ally: Figure | None = None
+        known = [i for i in sorted(self.incidents.values(), key=lambda i: (i.opened_on, i.incident_id))
+                 if i.status != "resolved"]  # fmt: skip
         for third in state:
             if third.family in (figure.family, other.family) or third.first_seen < other.first_seen:
                 continue
@@ -262,8 +264,8 @@ class Engine:
                 continue
             ally = ally or third
             edge = tuple(sorted((third.node_id, other.node_id)))
-            for incident in sorted(self.incidents.values(), key=lambda i: (i.opened_on, i.incident_id)):
-                if incident.status == "resolved" or edge not in incident.edges:
+            for incident in known:
+                if edge not in incident.edges:
                     continue
                 if incident.open_at(_published(s) or as_of(s)):
                     return third, incident
