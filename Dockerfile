@@ -26,7 +26,7 @@ RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" -r /opt/clai
 
 # The project itself, without dependencies (they are all installed above).
 # Editable on purpose: pipeline/ finds sql/ and topics/ next to itself
-# (pipeline.store.DEFAULT_SQL_DIR, pipeline.settings.REPO_ROOT), so the package
+# (pipeline.settings.SQL_DIR and REPO_ROOT), so the package
 # must be imported from /opt/claimwatch, not copied into site-packages.
 # README.md is copied because pyproject.toml names it as the package readme.
 COPY --chown=airflow:0 pyproject.toml README.md /opt/claimwatch/

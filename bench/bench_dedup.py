@@ -1,6 +1,6 @@
 """Near-duplicate check cost per article with 1,000 and with 100,000 stored fingerprints, in one run.
 
-The check (``store.find_copy_of``: the text-hash lookup plus one LSH bucket
+The check (``pipeline.store.articles.find_copy_of``: the text-hash lookup plus one LSH bucket
 lookup per band, then a similarity estimate for the few candidates) should
 cost about the same whatever the size of the history: it never scans it.
 One DuckDB file holds 1,000 articles, another 100,000, and measuring rounds
@@ -30,10 +30,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipeline import store
-from pipeline.dedup import DEFAULT_NEAR_SIMILARITY, NUM_PERM, Fingerprint, band_keys, fingerprint
-from pipeline.extract import content_hash
+from pipeline.ingest.article import content_hash
+from pipeline.ingest.dedup import DEFAULT_NEAR_SIMILARITY, NUM_PERM, Fingerprint, band_keys, fingerprint
 from pipeline.records import stable_id
+from pipeline.store.articles import find_copy_of, store_fingerprint
+from pipeline.store.session import open_store
 
 REPO = Path(__file__).resolve().parents[1]
 STORIES = REPO / "tests" / "data" / "dedup" / "stories.yaml"
@@ -99,7 +100,7 @@ def _store_stories(con: object, stories: dict[str, list[str]]) -> None:
             [article_id, f"https://wire.example/{name}", f"https://wire.example/{name}", NOW, text,
              content_hash(text), NOW],
         ).fetchall()  # fmt: skip
-        store.store_fingerprint(con, article_id, fingerprint(text))  # type: ignore[arg-type]
+        store_fingerprint(con, article_id, fingerprint(text))  # type: ignore[arg-type]
 
 
 def _check_once(con: object, prepared: list[tuple[str, Fingerprint, str | None]]) -> tuple[float, int]:
@@ -107,7 +108,7 @@ def _check_once(con: object, prepared: list[tuple[str, Fingerprint, str | None]]
     correct = 0
     started = time.perf_counter()
     for hash_, print_, expected in prepared:
-        match = store.find_copy_of(con, hash_, print_, DEFAULT_NEAR_SIMILARITY)  # type: ignore[arg-type]
+        match = find_copy_of(con, hash_, print_, DEFAULT_NEAR_SIMILARITY)  # type: ignore[arg-type]
         correct += (match.original_id if match else None) == expected
     return (time.perf_counter() - started) * 1000 / len(prepared), correct
 
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         cons = []
         for size in sizes:  # one database per size, so rounds can alternate between them
-            con = stack.enter_context(store.open_store(Path(tmp) / f"bench-{size}.duckdb"))
+            con = stack.enter_context(open_store(Path(tmp) / f"bench-{size}.duckdb"))
             _store_stories(con, stories)
             _grow(con, len(stories), size, rng)
             cons.append(con)

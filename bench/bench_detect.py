@@ -26,10 +26,11 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from pipeline import store
-from pipeline.config import TopicConfig, load_topic
-from pipeline.records import Article, Claim, stable_id
-from pipeline.tasks import check_topic
+from pipeline.records import Article, Batch, Claim, stable_id
+from pipeline.steps.detect import check_topic
+from pipeline.store.batches import load_batch
+from pipeline.store.session import open_store
+from pipeline.topics import TopicConfig, load_topic
 
 REPO = Path(__file__).resolve().parents[1]
 FAMILIES = ["kr_nis", "kr_jcs", "kr_dia", "ua_president", "ua_intel", "ua_military", "us_gov", "uk_mod",
@@ -88,13 +89,13 @@ def prepare(path: Path, topic_file: Path, stored: int, new: int, seed: int = 7) 
     topic = load_topic(topic_file)
     rng = random.Random(seed)
     pool, bases = _figures(topic, rng)
-    with store.open_store(path) as con:
-        batch = store.Batch(topic.name)
+    with open_store(path) as con:
+        batch = Batch(topic.name)
         for n, (day, metric, family, number, hedge) in enumerate(pool):
             article = _article(f"pool-{n}", day, f"Outlet {n % 40}")
             batch.articles.append(article)
             batch.claims.append(_claim(article, 0, topic, metric, family, number, hedge))
-        store.load_batch(con, batch, "bench-pool")
+        load_batch(con, batch, "bench-pool")
         check_topic(con, topic, "bench-pool")
         filler = stored - len(pool)
         if filler > 0:  # re-reports of pool figures by other outlets, already checked
@@ -126,7 +127,7 @@ def prepare(path: Path, topic_file: Path, stored: int, new: int, seed: int = 7) 
             )
             con.execute("DROP TABLE pool")
         metrics = list(topic.metrics)
-        batch = store.Batch(topic.name)
+        batch = Batch(topic.name)
         last = START + timedelta(days=30 * FIGURES_PER_FAMILY + 30)
         for i in range(new):
             day, metric, family, number, hedge = pool[rng.randrange(len(pool))]
@@ -137,7 +138,7 @@ def prepare(path: Path, topic_file: Path, stored: int, new: int, seed: int = 7) 
             if not batch.articles or batch.articles[-1].article_id != article.article_id:
                 batch.articles.append(article)
             batch.claims.append(_claim(article, i % 5, topic, metric, family, number, hedge))
-        store.load_batch(con, batch, "bench-new")
+        load_batch(con, batch, "bench-new")
 
 
 def time_check(prepared: Path, topic_file: Path, rounds: int) -> tuple[float, dict[str, int]]:
@@ -146,7 +147,7 @@ def time_check(prepared: Path, topic_file: Path, rounds: int) -> tuple[float, di
     for r in range(rounds):
         work = prepared.with_name(f"run-{r}-{prepared.name}")
         shutil.copyfile(prepared, work)
-        with store.open_store(work) as con:
+        with open_store(work) as con:
             start = time.perf_counter()
             result = check_topic(con, topic, f"bench-{r}")
             times.append(time.perf_counter() - start)
@@ -168,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         for label, stored in (("small", args.small), ("large", args.large)):
             path = Path(tmp) / f"{label}.duckdb"
             prepare(path, args.topic, stored, args.new)
-            with store.open_store(path) as con:
+            with open_store(path) as con:
                 row = con.execute("SELECT count(*) FROM claims WHERE checked_at IS NOT NULL").fetchone()
             seconds, outcome = time_check(path, args.topic, args.rounds)
             results[label] = {"stored_claims": row[0] if row else 0, "seconds": round(seconds, 4), **outcome}

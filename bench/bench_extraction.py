@@ -17,11 +17,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipeline.app.sample_site import SamplePage, load_sample_articles, page_url, render_page
 from pipeline.claims import Catalogue, extract_claims
-from pipeline.config import load_topic
-from pipeline.extract import extract_article
+from pipeline.ingest.article import extract_article
 from pipeline.records import FeedEntry, FetchedPage
-from pipeline.sample_site import SamplePage, load_sample_articles, page_url, render_page
+from pipeline.topics import load_topic
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = "http://127.0.0.1:8737"

@@ -32,7 +32,7 @@ from typing import Any, cast
 import psutil
 import yaml
 
-from pipeline.sample_site import (
+from pipeline.app.sample_site import (
     SamplePage,
     load_sample_articles,
     render_feed,

@@ -12,8 +12,8 @@ from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from pipeline.notifiers import RunFailureNotifier
-from pipeline.orchestration import ALERTS_DAG_ID, CLAIMS_ASSET_NAME, default_args, jobs_for_run, run_step
+from pipeline.orchestration.edge import ALERTS_DAG_ID, CLAIMS_ASSET_NAME, default_args, plan_jobs, run_step
+from pipeline.orchestration.notifiers import RunFailureNotifier
 from pipeline.settings import DUCKDB_POOL
 
 
@@ -36,20 +36,16 @@ def claimwatch_alerts() -> None:
     @task
     def plan() -> list[dict[str, Any]]:
         context = get_current_context()
-        return jobs_for_run(context["params"], context["run_id"])
+        return plan_jobs(context["params"], context["run_id"])
 
     @task(pool=DUCKDB_POOL)
     def detect(job: dict[str, Any]) -> dict[str, Any]:
-        from pipeline import tasks
-
-        run_step(tasks.detect, job)
+        run_step(job)
         return job
 
     @task(pool=DUCKDB_POOL)
     def deliver(job: dict[str, Any]) -> dict[str, int]:
-        from pipeline import tasks
-
-        return run_step(tasks.deliver, job)
+        return run_step(job)
 
     deliver.expand(job=detect.expand(job=plan()))
 

@@ -1,6 +1,6 @@
 """claimwatch_ingest: feeds -> pages -> text -> claims -> quality check -> DuckDB -> feed health.
 
-Thin wiring only: every task body lives in ``pipeline.tasks``.  One mapped task
+Thin wiring only: each task runs the step module of its own id (``pipeline.steps.<task_id>``).  One mapped task
 instance per topic file.  Tasks that open DuckDB run in the one-slot
 ``duckdb_writer`` pool, because DuckDB admits one writing process at a time.
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from pipeline.notifiers import RunFailureNotifier
-from pipeline.orchestration import CLAIMS_ASSET_NAME, INGEST_DAG_ID, default_args, job_dict, jobs_for_run, run_step
+from pipeline.orchestration.edge import CLAIMS_ASSET_NAME, INGEST_DAG_ID, default_args, plan_jobs, run_step
+from pipeline.orchestration.notifiers import RunFailureNotifier
 from pipeline.settings import DUCKDB_POOL
 
 CLAIMS = Asset(CLAIMS_ASSET_NAME)
@@ -44,43 +44,31 @@ def claimwatch_ingest() -> None:
     @task
     def plan() -> list[dict[str, Any]]:
         context = get_current_context()
-        return jobs_for_run(context["params"], context["run_id"])
+        return plan_jobs(context["params"], context["run_id"])
 
     @task(pool=DUCKDB_POOL)
     def discover(job: dict[str, Any]) -> dict[str, Any]:
-        from pipeline import tasks
-
-        return job_dict(run_step(tasks.discover, job))
+        return run_step(job)
 
     @task
     def fetch(job: dict[str, Any]) -> dict[str, Any]:
-        from pipeline import tasks
-
-        return job_dict(run_step(tasks.fetch_pages, job))
+        return run_step(job)
 
     @task
     def extract(job: dict[str, Any]) -> dict[str, Any]:
-        from pipeline import tasks
-
-        return job_dict(run_step(tasks.extract, job))
+        return run_step(job)
 
     @task
     def validate(job: dict[str, Any]) -> dict[str, Any]:
-        from pipeline import tasks
-
-        return job_dict(run_step(tasks.validate, job))
+        return run_step(job)
 
     @task(pool=DUCKDB_POOL, outlets=[CLAIMS])
     def load(job: dict[str, Any]) -> dict[str, int]:
-        from pipeline import tasks
-
-        return run_step(tasks.load, job)
+        return run_step(job)
 
     @task(pool=DUCKDB_POOL)
     def watch(job: dict[str, Any]) -> dict[str, int]:
-        from pipeline import tasks
-
-        return run_step(tasks.watch_feeds, job)
+        return run_step(job)
 
     jobs = validate.expand(job=extract.expand(job=fetch.expand(job=discover.expand(job=plan()))))
     load.expand(job=jobs) >> watch.expand(job=jobs)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, TypeVar, cast, get_args, get_type_hints
 
 Hedge = Literal["exact", "about", "more_than", "at_least", "nearly", "up_to", "at_most", "between", "vague", "ratio"]
@@ -212,3 +212,89 @@ def _decode(hint: Any, value: Any) -> Any:
         if isinstance(kind, type) and dataclasses.is_dataclass(kind):
             return from_json(kind, value)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A URL handled without storing an article: why, so it is never fetched again."""
+
+    url: str
+    outcome: str  # off_topic | quarantined | a pipeline.ingest.pages kind (paywall, gallery, ...)
+    reason: str
+    stage: str  # discover | fetch | extract | claims | dedup | relevance | quality
+    article_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """One poll of one feed.  ``entries`` None = not parsed (unchanged): the last count is kept.
+    The validators are what the next poll sends back; an error poll keeps the stored ones."""
+
+    feed_url: str
+    status: str  # "ok[ (notes)]" or "error: ..."
+    entries: int | None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_sha256: str | None = None
+    new_entries: int = 0  # items this topic had never seen: what tells a live feed from a silent one
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedPage:
+    """A fetched page's entry in the raw archive: the bytes are under ``archive/`` by ``sha256``."""
+
+    url: str
+    final_url: str
+    sha256: str
+    content_type: str
+    status: int
+    fetched_at: datetime
+    entry: FeedEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A URL that failed for now (timeout, 5xx, refused connection): retried later, with backoff."""
+
+    url: str
+    stage: str  # discover | fetch
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often a failing URL is retried: after ``first_delay``, doubling, at most ``max_attempts`` attempts."""
+
+    first_delay: timedelta = timedelta(hours=1)
+    max_attempts: int = 5
+    max_delay: timedelta = timedelta(days=2)
+
+    def next_retry(self, attempts: int, now: datetime) -> datetime | None:
+        """When to try again after ``attempts`` failed attempts; None = give up (quarantine)."""
+        if attempts >= self.max_attempts:
+            return None
+        return now + min(self.first_delay * (2 ** (attempts - 1)), self.max_delay)
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Everything one ingest run of one topic stores, loaded in one transaction."""
+
+    topic: str
+    articles: list[Article] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    polls: list[FeedPoll] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    archived: list[ArchivedPage] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    articles: int  # stored, near copies included
+    claims: int
+    duplicates: int  # exact copies, not stored again
+    skipped: int
+    retrying: int = 0
+    given_up: int = 0
+    near_duplicates: int = 0  # stored, linked to their original

@@ -14,22 +14,15 @@ from pathlib import Path
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends
 
-from pipeline.dashboard import create_app
+from pipeline.app.dashboard import create_app
 
 
 def _snapshot() -> Path:
-    """The snapshot of the database the DAGs write: the Connection ``claimwatch_duckdb`` first."""
-    from pipeline.settings import DB_CONN_ID, settings_from_env
-    from pipeline.store import snapshot_path
+    """The snapshot of the database the DAGs write, found by the tasks' own rule."""
+    from pipeline.app.dashboard import served_snapshot
+    from pipeline.settings import settings_from_env
 
-    db = settings_from_env().db_path
-    try:
-        from airflow.models.connection import Connection
-
-        host = Connection.get_connection_from_secrets(DB_CONN_ID).host
-    except Exception:  # no such connection: the environment decides, as it does for the tasks
-        host = None
-    return snapshot_path(Path(host) if host else db)
+    return served_snapshot(settings_from_env())
 
 
 def _login_required() -> list[object]:

@@ -55,7 +55,7 @@ def kursk_topic_file() -> Path:
 
 @pytest.fixture(scope="session")
 def kursk_topic(kursk_topic_file: Path):  # type: ignore[no-untyped-def]
-    from pipeline.config import load_topic
+    from pipeline.topics import load_topic
 
     return load_topic(kursk_topic_file)
 

@@ -32,8 +32,8 @@ from pipeline.claims.scope import scope_of_figure
 from pipeline.claims.sentences import Sentence, paragraphs_of, sentences_of
 from pipeline.claims.timeref import TimeRef, find_times
 from pipeline.claims.verification import Caveat, caveat_in, is_unverified
-from pipeline.config import TopicConfig
 from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
+from pipeline.topics import TopicConfig
 
 EXTRACTOR_VERSION = "rules-2.0"
 

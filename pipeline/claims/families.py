@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.config import SourcesSpec
+from pipeline.topics import SourcesSpec
 
 _CITING = re.compile(r"(?:,\s*|\s+)(?:citing|quoting|based\s+on|via)\s+(?P<cited>.+)$", re.IGNORECASE)
 # What may stand between two coordinated names: "US and South Korean", "South Korean, Ukrainian and Western".

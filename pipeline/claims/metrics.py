@@ -11,8 +11,8 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from pipeline.config import TopicConfig
 from pipeline.records import OTHER_METRIC
+from pipeline.topics import TopicConfig
 
 _NP_STOP = re.compile(
     r"^(?:to|in|into|from|were|was|are|is|have|has|had|under|for|by|on|at|with|that|who|which|"

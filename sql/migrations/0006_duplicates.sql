@@ -1,5 +1,5 @@
 -- Duplicates linked to their original, pages that are not articles, and the
--- near-duplicate index (see pipeline/dedup.py).
+-- near-duplicate index (see pipeline/ingest/dedup.py).
 
 -- An article stored as a near copy of another: duplicate_of is the original's id,
 -- similarity the estimated Jaccard similarity of their word 3-shingles, duplicate_kind

@@ -420,7 +420,7 @@ def _trigger(stack: Stack, run_id: str) -> None:
 
 
 def test_dags_under_scheduler_celery_postgres_redis(stack: Stack, tmp_path: Path) -> None:
-    from pipeline.sample_site import serve_site
+    from pipeline.app.sample_site import serve_site
 
     db = tmp_path / "claimwatch.duckdb"
     alerts_file = tmp_path / "data" / "alerts.jsonl"

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from pipeline.sample_site import serve_on_loopback
+from pipeline.app.sample_site import serve_on_loopback
 
 FEED_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "feeds"
 

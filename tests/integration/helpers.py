@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from pipeline.sample_site import respond, serve_on_loopback
+from pipeline.app.sample_site import respond, serve_on_loopback
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CLAIMWATCH = Path(sys.executable).with_name("claimwatch")
@@ -133,7 +133,7 @@ class HostileSite:
 def hostile_site() -> Iterator[HostileSite]:
     """Serves ``/feed.xml`` from ``site.feed_items``; ``/articles/<sample slug>.html`` are the sample
     site's pages, ``/hang/...`` answers after ``site.hang_seconds``, ``/gzip-lie/...`` claims gzip and is not."""
-    from pipeline.sample_site import load_sample_articles, render_page
+    from pipeline.app.sample_site import load_sample_articles, render_page
 
     site = HostileSite()
     pages = {p.slug: p for p in load_sample_articles()}
@@ -181,10 +181,10 @@ def query_rows(db: Path, sql: str, params: list[Any] | None = None) -> list[tupl
 
 def ingest_once(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
     """The ingest DAG's task bodies in order, in this process, for one topic file."""
-    from pipeline import tasks
+    from pipeline.steps import discover, extract, fetch, load, plan, validate
 
-    [job] = tasks.plan([topic], db, data_dir, run_id)
-    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+    [job] = plan.run([topic], db, data_dir, run_id)
+    for step in (discover.run, fetch.run, extract.run, validate.run):
         step(job)
-    result: dict[str, int] = tasks.load(job)
+    result: dict[str, int] = load.run(job)
     return result

@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from pipeline.sample_site import respond, serve_on_loopback
+from pipeline.app.sample_site import respond, serve_on_loopback
 
 
 @dataclass

@@ -22,10 +22,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import store, tasks
-from pipeline.alerts import AlertDeliveryError, claim_lease_seconds
-from pipeline.alerts import deliver as send
+from pipeline.alerting.routes import AlertDeliveryError, claim_lease_seconds
+from pipeline.alerting.routes import send_alert as send
 from pipeline.records import Alert
+from pipeline.steps import deliver, detect, plan
+from pipeline.steps.job import Job
+from pipeline.store.checks import record_check
+from pipeline.store.outbox import claim_alert, pending_alerts
+from pipeline.store.session import open_store
 from tests.integration.helpers import (
     CLAIMWATCH,
     REPO_ROOT,
@@ -56,14 +60,14 @@ def _queue(db: Path, topic: str, route_url: str, n: int) -> list[str]:
         )
         for i in range(1, n + 1)
     ]
-    with store.open_store(db) as con:
-        store.record_check(con, topic, [], [], alerts, "r1")
+    with open_store(db) as con:
+        record_check(con, topic, [], [], alerts, "r1")
     return [a.alert_id for a in alerts]
 
 
-def _job(tmp_path: Path, hook_url: str, timeout: float | None) -> tasks.Job:
+def _job(tmp_path: Path, hook_url: str, timeout: float | None) -> Job:
     topic = write_topic(tmp_path / "t.yaml", "http://127.0.0.1:9/feed.xml", [hook_url], alert_timeout=timeout)
-    return tasks.Job(str(topic), str(tmp_path / "c.duckdb"), str(tmp_path / "data"), "manual__1")
+    return Job(str(topic), str(tmp_path / "c.duckdb"), str(tmp_path / "data"), "manual__1")
 
 
 def _keys(hook: Webhook) -> list[str]:
@@ -83,8 +87,8 @@ def test_a_receiver_slower_than_apprise_default_gets_each_alert_once(tmp_path: P
         hook.delay = RECEIVER_DELAY
         job = _job(tmp_path, hook.url, timeout=None)  # the route's default timeout
         ids = _queue(Path(job.db), "kursk_test", hook.url, 3)
-        assert tasks.deliver(job) == {"delivered": 3}
-        assert tasks.deliver(job) == {"delivered": 0}
+        assert deliver.run(job) == {"delivered": 3}
+        assert deliver.run(job) == {"delivered": 0}
     assert sorted(_keys(hook)) == ids  # one request per alert, keyed by its id
     assert [json.loads(json.loads(b)["message"])["alert_id"] for b in hook.bodies] == _keys(hook)
     assert _rows(Path(job.db)) == {i: ("delivered", 1) for i in ids}
@@ -97,16 +101,19 @@ def test_a_timeout_shorter_than_the_receiver_resends_with_the_same_key(tmp_path:
         job = _job(tmp_path, hook.url, timeout=2)
         [alert_id] = _queue(Path(job.db), "kursk_test", hook.url, 1)
         with pytest.raises(AlertDeliveryError, match="not delivered"):
-            tasks.deliver(job)
+            deliver.run(job)
         assert _rows(Path(job.db)) == {alert_id: ("pending", 1)}
         job = _job(tmp_path, hook.url, timeout=RECEIVER_DELAY + 4)
-        assert tasks.deliver(job) == {"delivered": 1}
+        assert deliver.run(job) == {"delivered": 1}
     assert _keys(hook) == [alert_id, alert_id]
     assert hook.received[0].body == hook.received[1].body
     assert _rows(Path(job.db)) == {alert_id: ("delivered", 2)}
 
 
-_SENDER = "import sys; from pipeline.tasks import Job, deliver; deliver(Job(*sys.argv[1:5]))"
+_SENDER = (
+    "import sys; from pipeline.steps import deliver; from pipeline.steps.job import Job; "
+    "deliver.run(Job(*sys.argv[1:5]))"
+)
 
 
 def test_a_sender_killed_mid_send_resends_only_the_alert_in_flight_with_its_key(tmp_path: Path) -> None:
@@ -135,7 +142,7 @@ def test_a_sender_killed_mid_send_resends_only_the_alert_in_flight_with_its_key(
         assert _rows(Path(job.db)) == {ids[0]: ("sending", 1), ids[1]: ("pending", 0), ids[2]: ("pending", 0)}
 
         with pytest.raises(AlertDeliveryError, match=f"{ids[0]}: being sent by another run"):
-            tasks.deliver(job)  # the others go out; the claimed one is left to its lease
+            deliver.run(job)  # the others go out; the claimed one is left to its lease
         assert sorted(_keys(hook)) == ids
 
         con = duckdb.connect(job.db, read_only=True)
@@ -143,8 +150,8 @@ def test_a_sender_killed_mid_send_resends_only_the_alert_in_flight_with_its_key(
         con.close()
         assert row is not None
         time.sleep(max(0.0, (row[0] - datetime.now(UTC)).total_seconds()) + 0.5)
-        assert tasks.deliver(job) == {"delivered": 1}
-        assert tasks.deliver(job) == {"delivered": 0}
+        assert deliver.run(job) == {"delivered": 1}
+        assert deliver.run(job) == {"delivered": 0}
     assert Counter(_keys(hook)) == {ids[0]: 2, ids[1]: 1, ids[2]: 1}
     first, again = (r for r in hook.received if r.headers[KEY] == ids[0])
     assert first.body == again.body
@@ -156,12 +163,12 @@ def test_a_file_alert_written_before_a_crash_is_not_written_twice(tmp_path: Path
     """The run died between appending the line and marking the alert: the next run marks it, no second line."""
     job = _job(tmp_path, "file:alerts.jsonl", timeout=None)
     ids = _queue(Path(job.db), "kursk_test", "file:alerts.jsonl", 2)
-    with store.open_store(job.db) as con:
-        [first] = [a for a in store.pending_alerts(con, "kursk_test") if a.alert_id == ids[0]]
+    with open_store(job.db) as con:
+        [first] = [a for a in pending_alerts(con, "kursk_test") if a.alert_id == ids[0]]
         # the crashed run's claim, its lease long over
-        assert store.claim_alert(con, first.alert_id, lease_seconds=1, now=datetime(2026, 1, 1, tzinfo=UTC))
+        assert claim_alert(con, first.alert_id, lease_seconds=1, now=datetime(2026, 1, 1, tzinfo=UTC))
     assert send(first, Path(job.data_dir)) is True  # ...and its line written; then it died
-    assert tasks.deliver(job) == {"delivered": 2}
+    assert deliver.run(job) == {"delivered": 2}
     lines = (Path(job.data_dir) / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["alert_id"] for x in lines] == ids
     assert _rows(Path(job.db)) == {ids[0]: ("delivered", 2), ids[1]: ("delivered", 1)}
@@ -182,8 +189,8 @@ def _group(pgid: int) -> dict[int, list[str]]:
 
 
 def _step_started(pgid: int, step: str) -> bool:
-    """A step process of this run (``python -m pipeline.stepprocess <step> <parent>``) has been started."""
-    return any(argv[1:4] == ["-m", "pipeline.stepprocess", step] for argv in _group(pgid).values())
+    """A step process of this run (``python -m pipeline.orchestration.stepprocess <step> <parent>``) has started."""
+    return any(argv[1:4] == ["-m", "pipeline.orchestration.stepprocess", step] for argv in _group(pgid).values())
 
 
 def test_a_run_killed_between_detection_and_delivery_sends_each_alert_once_on_the_next(tmp_path: Path) -> None:
@@ -195,7 +202,7 @@ def test_a_run_killed_between_detection_and_delivery_sends_each_alert_once_on_th
     the checks at the kill (nothing claimed, nothing received) would catch a
     kill that came too late.
     """
-    from pipeline.sample_site import serve_site
+    from pipeline.app.sample_site import serve_site
 
     env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
     db, lines = tmp_path / "c.duckdb", tmp_path / "data" / "alerts.jsonl"
@@ -247,9 +254,9 @@ def test_a_run_killed_between_detection_and_delivery_sends_each_alert_once_on_th
         assert sorted(json.loads(x)["alert_id"] for x in written) == file_ids
 
         # Once more, the alerts DAG's task bodies in this process (a whole run would add ~17 s): nothing more.
-        [job] = tasks.plan([topic], db, tmp_path / "data", "manual__3")
-        assert tasks.detect(job)["alerts_queued"] == 0
-        assert tasks.deliver(job) == {"delivered": 0}
+        [job] = plan.run([topic], db, tmp_path / "data", "manual__3")
+        assert detect.run(job)["alerts_queued"] == 0
+        assert deliver.run(job) == {"delivered": 0}
         assert len(hook.received) == len(webhook_ids)
     assert lines.read_text(encoding="utf-8").splitlines() == written
     assert query_rows(db, "SELECT alert_id, status, attempts FROM alerts ORDER BY alert_id") == delivered

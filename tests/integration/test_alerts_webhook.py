@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.alerts import AlertDeliveryError, build_alert, deliver
-from pipeline.config import AlertRoute
+from pipeline.alerting.messages import build_alert
+from pipeline.alerting.routes import AlertDeliveryError
+from pipeline.alerting.routes import send_alert as deliver
 from pipeline.records import Alert, Contradiction, stable_id
+from pipeline.topics import AlertRoute
 from tests.integration.helpers import webhook_receiver
 from tests.unit.factories import UP_TO_12K, make_article, make_sourced
 

@@ -9,8 +9,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import store
-from pipeline.evaluation import SCORE_KEYS
+from pipeline.app.evaluation import SCORE_KEYS
+from pipeline.records import Batch
+from pipeline.store.batches import load_batch
+from pipeline.store.session import open_store, publish_snapshot
 from tests.integration.helpers import run_cli
 from tests.unit.factories import make_article
 
@@ -62,8 +64,8 @@ def test_reprocess_reparses_stored_articles_without_fetching(
     claims = extract_claims(article, kursk_topic)
     assert claims, "the extractor finds the figures in the test article"
     stale = [replace(c, extractor_version="old-0") for c in claims]
-    with store.open_store(db) as con:
-        store.load_batch(con, store.Batch(kursk_topic.name, [article], stale), "r1")
+    with open_store(db) as con:
+        load_batch(con, Batch(kursk_topic.name, [article], stale), "r1")
         con.execute("DELETE FROM claims WHERE claim_id = ?", [stale[0].claim_id])  # a figure the old version missed
 
     result = run_cli(["reprocess", "--topic", str(kursk_topic_file), "--db", str(db)], {}, timeout=300)
@@ -81,7 +83,7 @@ def test_migrate_then_query(tmp_path: Path) -> None:
     first = run_cli(["migrate", "--db", str(db)], {}, timeout=120)
     assert first.returncode == 0 and "applied migrations 0001" in first.stdout
     assert "schema is current" in run_cli(["migrate", "--db", str(db)], {}, timeout=120).stdout
-    store.publish_snapshot(db)
+    publish_snapshot(db)
     out = run_cli(["query", "--db", str(db), "SELECT count(*) AS n FROM claims_with_source"], {}, timeout=120)
     assert out.returncode == 0 and "0" in out.stdout
     missing = run_cli(["query", "--db", str(tmp_path / "none.duckdb"), "SELECT 1"], {}, timeout=120)

@@ -57,7 +57,7 @@ def test_bad_topic_file_fails_before_airflow_starts(tmp_path: Path) -> None:
 
 def test_alerts_survive_a_channel_outage_and_are_sent_once(tmp_path: Path) -> None:
     """The webhook is down on the first run: alerts stay queued, then go out once when it is back."""
-    from pipeline.sample_site import serve_site
+    from pipeline.app.sample_site import serve_site
 
     env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
     db = tmp_path / "c.duckdb"

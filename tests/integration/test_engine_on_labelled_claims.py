@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from pipeline.app.evaluation import load_corpus
 from pipeline.claims.intervals import read_figure
-from pipeline.config import TopicConfig
-from pipeline.contradictions import scope_of
-from pipeline.evaluation import load_corpus
-from pipeline.histories import figure_key
-from pipeline.incidents import Engine
+from pipeline.detection.engine import Engine
+from pipeline.detection.histories import figure_key
+from pipeline.detection.pairs import scope_of
 from pipeline.records import Article, Claim, SourcedClaim, severity_rank
+from pipeline.topics import TopicConfig
 from tests.conftest import SHARED_DIR, require_path
 
 _VAGUE_BASES = (("million", 1e6), ("thousand", 1e3), ("hundred", 1e2), ("dozen", 12.0))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import TopicConfig
-from pipeline.evaluation import evaluate, format_report
+from pipeline.app.evaluation import evaluate, format_report
+from pipeline.topics import TopicConfig
 from tests.conftest import SHARED_DIR, require_path
 
 DATA = Path(__file__).resolve().parents[1] / "data"

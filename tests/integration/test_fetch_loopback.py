@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.config import FetchSpec, TopicConfig
-from pipeline.dedup import drop_duplicates
-from pipeline.extract import extract_article
-from pipeline.fetch import FetchError, fetch_page, read_feed
+from pipeline.app.sample_site import load_sample_articles, page_url, serve_site
+from pipeline.ingest.article import extract_article
+from pipeline.ingest.dedup import drop_duplicates
+from pipeline.ingest.http import FetchError, fetch_page, read_feed
+from pipeline.ingest.relevance import is_relevant
 from pipeline.records import Article, FeedEntry
-from pipeline.relevance import is_relevant
-from pipeline.sample_site import load_sample_articles, page_url, serve_site
+from pipeline.topics import FetchSpec, TopicConfig
 
 NOW = datetime(2025, 12, 1, 9, 0, tzinfo=UTC)
 SPEC = FetchSpec(timeout_seconds=5, retries=0)

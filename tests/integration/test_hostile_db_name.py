@@ -17,7 +17,7 @@ HOSTILE = "system\" TO claimwatch_snapshot; COPY (SELECT 42) TO 'injected' (FORM
 
 
 def test_claimwatch_run_with_a_hostile_db_name_writes_only_the_database_and_snapshot(tmp_path: Path) -> None:
-    from pipeline.sample_site import serve_site
+    from pipeline.app.sample_site import serve_site
 
     work = tmp_path / "work"
     work.mkdir()

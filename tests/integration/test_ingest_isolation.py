@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import tasks
+from pipeline.steps import discover, extract, fetch, load, plan, validate
 from tests.integration.helpers import HostileSite, hostile_site, run_cli, write_topic
 from tests.integration.helpers import ingest_once as _ingest
 from tests.integration.helpers import query_rows as _rows
@@ -196,12 +196,12 @@ def test_past_the_fetch_budget_the_remaining_pages_wait_for_the_next_run(tmp_pat
         # (1 s after the first) comes after the budget.
         polite = {**FAST_FETCH, "respect_robots": False, "per_host_delay_seconds": 1.0}
         topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=polite)
-        [job] = tasks.plan([topic], db, data, "run-1")
-        tasks.discover(job)
-        tasks.fetch_pages(job, budget_seconds=0.2)  # the hanging page alone spends it
-        for step in (tasks.extract, tasks.validate):
+        [job] = plan.run([topic], db, data, "run-1")
+        discover.run(job)
+        fetch.run(job, budget_seconds=0.2)  # the hanging page alone spends it
+        for step in (extract.run, validate.run):
             step(job)
-        first = tasks.load(job)
+        first = load.run(job)
         assert "/articles/" + GOOD + ".html" not in site.hits
         second = _ingest(topic, db, data, "run-2")
     assert (first["articles"], first["retrying"]) == (0, 1)

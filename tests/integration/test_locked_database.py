@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import store
+from pipeline.store.db import LOCK_WAIT_SECONDS, snapshot_path
+from pipeline.store.session import open_store
 from tests.integration.helpers import run_cli, write_topic
 
 
@@ -18,7 +19,7 @@ from tests.integration.helpers import run_cli, write_topic
 def held_db(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """A migrated database that an analyst's Python session keeps open for writing."""
     db = tmp_path / "c.duckdb"
-    with store.open_store(db):
+    with open_store(db):
         pass
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(db)!r}); print('ok', flush=True); "
@@ -41,15 +42,15 @@ def test_a_command_on_the_held_database_fails_fast_with_the_holder(tmp_path: Pat
     elapsed = time.monotonic() - started
     assert result.returncode == 2
     assert f"locked by process {pid} " in result.stderr
-    assert str(store.snapshot_path(db)) in result.stderr
-    assert elapsed < store.LOCK_WAIT_SECONDS + 15  # interpreter start included; it was minutes
+    assert str(snapshot_path(db)) in result.stderr
+    assert elapsed < LOCK_WAIT_SECONDS + 15  # interpreter start included; it was minutes
 
 
 @pytest.mark.slow
 def test_claimwatch_run_on_the_held_database_fails_in_seconds_naming_the_holder(
     tmp_path: Path, held_db: tuple[Path, int]
 ) -> None:
-    from pipeline.sample_site import serve_site
+    from pipeline.app.sample_site import serve_site
 
     db, pid = held_db
     env = {

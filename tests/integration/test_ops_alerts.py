@@ -9,10 +9,15 @@ from types import SimpleNamespace
 
 import duckdb
 
-from pipeline import ops, store, tasks
-from pipeline.config import AlertRoute
-from pipeline.notifiers import RunFailureNotifier
-from pipeline.store import FeedPoll
+from pipeline.alerting import operations
+from pipeline.orchestration.ledger import errors_file
+from pipeline.orchestration.notifiers import RunFailureNotifier
+from pipeline.records import FeedPoll
+from pipeline.steps import watch
+from pipeline.steps.job import Job
+from pipeline.store.polls import record_poll_history
+from pipeline.store.session import open_store
+from pipeline.topics import AlertRoute
 from tests.integration.helpers import webhook_receiver, write_topic
 
 NOW = datetime(2025, 12, 1, 12, tzinfo=UTC)
@@ -20,7 +25,7 @@ FEEDS = ["http://127.0.0.1:9/broken.xml", "http://127.0.0.1:9/quiet.xml"]
 
 
 def _ledger(data_dir: Path, run_id: str, *lines: dict[str, object]) -> None:
-    path = tasks.errors_file(data_dir, run_id)
+    path = errors_file(data_dir, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
 
@@ -66,19 +71,21 @@ def test_failure_before_any_topic_is_known_reports_the_task_in_the_context(tmp_p
 
 
 def test_ops_alerts_respect_route_severity_and_are_sent_once(tmp_path: Path) -> None:
-    alert = ops.run_failed(topic="t", dag_id="d", run_id="r", task_id="discover", map_index=0, error="boom", at=NOW)
+    alert = operations.run_failed(
+        topic="t", dag_id="d", run_id="r", task_id="discover", map_index=0, error="boom", at=NOW
+    )
     routes = [AlertRoute(url="file:ops.jsonl"), AlertRoute(url="file:pager.jsonl", min_severity="high")]
     quiet = [AlertRoute(url="file:critical-only.jsonl", min_severity="high")]
-    feed = ops.feed_condition("t", _verdict("silent"), NOW)
-    assert len(ops.send([alert, feed], routes + quiet, tmp_path)) == 4  # feed (low) skips the high-only routes
-    assert ops.send([alert, feed], routes + quiet, tmp_path) == []
+    feed = operations.feed_condition("t", _verdict("silent"), NOW)
+    assert len(operations.send([alert, feed], routes + quiet, tmp_path)) == 4  # feed (low) skips the high-only routes
+    assert operations.send([alert, feed], routes + quiet, tmp_path) == []
     assert len((tmp_path / "ops.jsonl").read_text().splitlines()) == 2
     assert len((tmp_path / "pager.jsonl").read_text().splitlines()) == 1
     assert len((tmp_path / "critical-only.jsonl").read_text().splitlines()) == 1
 
 
 def _verdict(state: str):  # type: ignore[no-untyped-def]
-    from pipeline.health import FeedHealth
+    from pipeline.ingest.health import FeedHealth
 
     return FeedHealth("http://f.example/feed", state, 0, NOW, NOW - timedelta(days=9), timedelta(days=1), "quiet")
 
@@ -92,9 +99,9 @@ def test_watch_pages_about_broken_and_silent_feeds_once_a_day(tmp_path: Path, db
         ops_alert_urls=["file:ops.jsonl"],
         extra_feed_urls=FEEDS[1:],
     )
-    with store.open_store(db_path) as con:
+    with open_store(db_path) as con:
         for day in range(6):  # the quiet feed brought news daily for six days, then nothing
-            store.record_poll_history(
+            record_poll_history(
                 con,
                 "ops_t",
                 [FeedPoll(FEEDS[1], "ok", 5, new_entries=2), FeedPoll(FEEDS[0], "ok", 5, new_entries=1)],
@@ -102,19 +109,19 @@ def test_watch_pages_about_broken_and_silent_feeds_once_a_day(tmp_path: Path, db
                 "r",
             )
         for hour in range(3):
-            store.record_poll_history(
+            record_poll_history(
                 con,
                 "ops_t",
                 [FeedPoll(FEEDS[0], "error: HTTP 503", 0), FeedPoll(FEEDS[1], "ok", 5, new_entries=0)],
                 NOW - timedelta(hours=3 - hour),
                 "r",
             )
-    job = tasks.Job(str(topic), str(db_path), str(tmp_path), "r")
+    job = Job(str(topic), str(db_path), str(tmp_path), "r")
 
-    counts = tasks.watch_feeds(job, now=lambda: NOW)
+    counts = watch.run(job, now=lambda: NOW)
     assert counts == {"broken": 1, "silent": 1, "ops_alerts_sent": 2}
-    assert tasks.watch_feeds(job, now=lambda: NOW + timedelta(hours=1))["ops_alerts_sent"] == 0
-    assert tasks.watch_feeds(job, now=lambda: NOW + timedelta(days=1))["ops_alerts_sent"] == 2
+    assert watch.run(job, now=lambda: NOW + timedelta(hours=1))["ops_alerts_sent"] == 0
+    assert watch.run(job, now=lambda: NOW + timedelta(days=1))["ops_alerts_sent"] == 2
 
     lines = [json.loads(x) for x in (tmp_path / "ops.jsonl").read_text(encoding="utf-8").splitlines()]
     assert sorted(a["condition"] for a in lines[:2]) == ["feed_broken", "feed_silent"]
@@ -130,7 +137,7 @@ def test_watch_pages_about_broken_and_silent_feeds_once_a_day(tmp_path: Path, db
 
 
 def test_chat_message_is_plain_text_without_control_characters() -> None:
-    alert = ops.run_failed(
+    alert = operations.run_failed(
         topic="t", dag_id="d", run_id="r", task_id="fetch", map_index=2, error="bad\x1b[31m \u202eevil\nline", at=NOW
     )
     title, body = alert.message("mailto://ops@example.org")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import tasks
+from pipeline.ingest.urls import canonical_url
 from pipeline.records import stable_id
-from pipeline.urls import canonical_url
+from pipeline.steps import discover, extract, fetch, load, plan, validate
 from tests.integration.helpers import query_rows as _rows
 from tests.integration.helpers import write_topic
 from tests.integration.loopback_site import Site, article_html, serve
@@ -44,10 +44,10 @@ LOSSES = [
 
 
 def _run(topic: Path, db: Path, data_dir: Path, run_id: str) -> dict[str, int]:
-    [job] = tasks.plan([topic], db, data_dir, run_id)
-    for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+    [job] = plan.run([topic], db, data_dir, run_id)
+    for step in (discover.run, fetch.run, extract.run, validate.run):
         job = step(job)
-    return tasks.load(job)
+    return load.run(job)
 
 
 def _troops_id(site: Site) -> str:
@@ -221,7 +221,7 @@ def test_pages_that_are_not_articles_are_recorded_with_the_reason_and_yield_no_c
 
 @pytest.mark.parametrize("kind", sorted({k for k, _ in NOT_ARTICLES.values()}))
 def test_each_kind_of_page_is_recognised_by_itself(kind: str) -> None:
-    from pipeline.extract import NotAnArticle, extract_article
+    from pipeline.ingest.article import NotAnArticle, extract_article
     from pipeline.records import FeedEntry, FetchedPage
 
     path, (_, body) = next((p, v) for p, v in NOT_ARTICLES.items() if v[0] == kind)

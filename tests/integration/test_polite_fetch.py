@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.config import FetchSpec
-from pipeline.fetch import Validators, read_feed
-from pipeline.sample_site import load_sample_articles, render_page
+from pipeline.app.sample_site import load_sample_articles, render_page
+from pipeline.ingest.http import Validators, read_feed
+from pipeline.topics import FetchSpec
 from tests.integration.feed_servers import Reply, Request, recording_server, rss
 from tests.integration.helpers import hostile_site, write_topic
 from tests.integration.helpers import ingest_once as _ingest

@@ -12,8 +12,9 @@ from typing import Any
 
 import yaml
 
-from pipeline import tasks
 from pipeline.records import FeedEntry, from_json
+from pipeline.steps import discover, extract, fetch, load, plan, validate
+from pipeline.steps.job import Job
 from tests.integration.feed_servers import Reply, Request, fixture_feed, recording_server
 from tests.integration.helpers import REPO_ROOT, hostile_site
 from tests.integration.helpers import query_rows as _rows
@@ -30,10 +31,10 @@ def _topic(path: Path, feeds: list[dict[str, Any]]) -> Path:
     return path
 
 
-def _finish(job: tasks.Job) -> dict[str, int]:
-    for step in (tasks.fetch_pages, tasks.extract, tasks.validate):
+def _finish(job: Job) -> dict[str, int]:
+    for step in (fetch.run, extract.run, validate.run):
         step(job)
-    return tasks.load(job)
+    return load.run(job)
 
 
 def test_gdelt_artlist_rss_is_requested_with_the_topic_query_and_its_articles_stored(tmp_path: Path) -> None:
@@ -55,8 +56,8 @@ def test_gdelt_artlist_rss_is_requested_with_the_topic_query_and_its_articles_st
             "timespan": "7d",
         }
         topic = _topic(tmp_path / "t.yaml", [feed])
-        [job] = tasks.plan([topic], db, data, "run-1")
-        tasks.discover(job)
+        [job] = plan.run([topic], db, data, "run-1")
+        discover.run(job)
         result = _finish(job)
     [request] = gdelt.hits("/api/v2/doc/doc")
     assert request.query == {
@@ -86,8 +87,8 @@ def test_gdelt_requests_are_spaced_five_seconds_apart(tmp_path: Path) -> None:
             tmp_path / "t.yaml",
             [{"kind": "gdelt", "url": base, "query": "kursk"}, {"kind": "gdelt", "url": base, "query": "pyongyang"}],
         )
-        [job] = tasks.plan([topic], db, data, "run-1")
-        tasks.discover(job, sleep=waits.append)
+        [job] = plan.run([topic], db, data, "run-1")
+        discover.run(job, sleep=waits.append)
     assert [r.query["query"] for r in gdelt.hits("/api/v2/doc/doc")] == [["kursk"], ["pyongyang"]]
     assert len(waits) == 1 and 4.0 < waits[0] <= 5.0  # the second request waited for its turn
 
@@ -110,8 +111,8 @@ def test_google_news_links_resolve_to_the_publisher_or_fall_back_to_title_and_ou
         gnews.route = route
         feed = {"kind": "google_news", "url": f"{gnews.base}/rss/search", "query": "north korean troops kursk"}
         topic = _topic(tmp_path / "t.yaml", [feed])
-        [job] = tasks.plan([topic], db, data, "run-1")
-        tasks.discover(job)
+        [job] = plan.run([topic], db, data, "run-1")
+        discover.run(job)
         staged = yaml.safe_load((job.stage_dir / "entries.json").read_text(encoding="utf-8"))
         entries = [from_json(FeedEntry, e) for e in staged["entries"]]
         _finish(job)

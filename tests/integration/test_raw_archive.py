@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from pipeline import tasks
+from pipeline.steps import discover, extract, fetch, load, plan, validate
 from tests.integration.helpers import hostile_site, run_cli, write_topic
 from tests.integration.helpers import query_rows as _rows
 
@@ -30,10 +30,10 @@ def test_reprocess_since_re_extracts_from_the_archive_with_the_network_closed(tm
     with hostile_site() as site:
         site.feed_items = [(slug, site.good(slug)) for slug in SLUGS]
         topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST)
-        [job] = tasks.plan([topic], db, data, "run-1")
-        for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+        [job] = plan.run([topic], db, data, "run-1")
+        for step in (discover.run, fetch.run, extract.run, validate.run):
             step(job)
-        tasks.load(job)
+        load.run(job)
         port = urlsplit(site.base).port
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port or 0), timeout=1):
         pass  # the site is gone: nothing below can fetch
@@ -68,10 +68,10 @@ def test_reprocess_since_leaves_older_pages_alone(tmp_path: Path) -> None:
     with hostile_site() as site:
         site.feed_items = [(SLUGS[0], site.good(SLUGS[0]))]
         topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST)
-        [job] = tasks.plan([topic], db, data, "run-1")
-        for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+        [job] = plan.run([topic], db, data, "run-1")
+        for step in (discover.run, fetch.run, extract.run, validate.run):
             step(job)
-        tasks.load(job)
+        load.run(job)
     result = run_cli(
         ["reprocess", "--topic", str(topic), "--db", str(db), "--since", "2999-01-01"],
         {"CLAIMWATCH_DATA_DIR": str(data)},

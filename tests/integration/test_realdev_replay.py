@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from pipeline.extract import parse_date
+from pipeline.ingest.article import parse_date
 from tests.conftest import SHARED_DIR, require_path
 from tests.integration.helpers import Webhook, run_cli, webhook_receiver, write_topic
 from tests.integration.helpers import query_rows as _rows
@@ -55,7 +55,7 @@ def _slug(record: dict[str, Any]) -> str:
 
 def _page_html(record: dict[str, Any], base: str) -> str:
     """The article as a news page; a record dated only to a month says so in its timestamp."""
-    from pipeline.sample_site import SamplePage, render_page
+    from pipeline.app.sample_site import SamplePage, render_page
 
     paragraphs = [" ".join(p.split()) for p in record["paragraphs"] if p.strip()]
     page = SamplePage(_slug(record), record["title"], record["_date"], record["outlet"], "Staff", paragraphs)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def seed_pages(seeds_dir: Path, eval_seeds_dir: Path) -> list:  # type: ignore[type-arg]
     """Seed texts from ../shared/seeds with the outlet and date their labelled records give."""
-    from pipeline.sample_site import SamplePage
+    from pipeline.app.sample_site import SamplePage
 
     meta = {}
     for path in eval_seeds_dir.glob("0*.json"):
@@ -44,7 +44,7 @@ def _counts(db: Path) -> dict[str, int]:
 
 
 def test_seed_articles_through_claimwatch_run(tmp_path: Path, seeds_dir: Path, eval_seeds_dir: Path) -> None:
-    from pipeline.sample_site import serve_site
+    from pipeline.app.sample_site import serve_site
 
     db = tmp_path / "claims.duckdb"
     alerts_file = tmp_path / "data" / "alerts.jsonl"

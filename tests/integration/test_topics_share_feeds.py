@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import tasks
+from pipeline.steps import discover, extract, fetch, load, plan, validate
 from tests.integration.helpers import write_topic
 from tests.integration.loopback_site import Site, article_html, serve
 from tests.integration.test_originals_and_pages import LOSSES, T0, TROOPS, _rows
@@ -21,10 +21,10 @@ TOPICS = ("kursk_a", "kursk_b")
 
 def _run_all(topics: list[Path], db: Path, data_dir: Path, run_id: str) -> dict[str, dict[str, int]]:
     out = {}
-    for job in tasks.plan(topics, db, data_dir, run_id):
-        for step in (tasks.discover, tasks.fetch_pages, tasks.extract, tasks.validate):
+    for job in plan.run(topics, db, data_dir, run_id):
+        for step in (discover.run, fetch.run, extract.run, validate.run):
             job = step(job)
-        result = tasks.load(job)
+        result = load.run(job)
         out[Path(job.topic_file).stem] = result
     return out
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.store import publish_snapshot
+from pipeline.store.session import publish_snapshot
 from tests.unit.factories import store_incident
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

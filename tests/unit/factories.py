@@ -82,9 +82,11 @@ def store_incident(db_path: Any, status: str = "open", source: str = "NIS") -> s
     """A stored incident over two conflicting claims (one from ``source``); returns its id."""
     from datetime import date
 
-    from pipeline import store
-    from pipeline.incidents import Incident
-    from pipeline.records import Contradiction
+    from pipeline.detection.engine import Incident
+    from pipeline.records import Batch, Contradiction
+    from pipeline.store.batches import load_batch
+    from pipeline.store.checks import record_check
+    from pipeline.store.session import open_store
 
     a, b = make_article(1), make_article(2)
     ca = make_claim(a, surface="about 14,000")
@@ -94,7 +96,7 @@ def store_incident(db_path: Any, status: str = "open", source: str = "NIS") -> s
     x = Contradiction(
         "x", cb.claim_id, ca.claim_id, "kursk", "troops_deployed", "medium", "r", "they differ", incident_id="inc-1"
     )
-    with store.open_store(db_path) as con:
-        store.load_batch(con, store.Batch("kursk", [a, b], [ca, cb]), "r")
-        store.record_check(con, "kursk", [], [x], [], "r", incidents=[incident])
+    with open_store(db_path) as con:
+        load_batch(con, Batch("kursk", [a, b], [ca, cb]), "r")
+        record_check(con, "kursk", [], [x], [], "r", incidents=[incident])
     return incident.incident_id

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.claims import extract_claims
 from pipeline.claims.attribution import Discourse, attribute, sources_in
-from pipeline.config import TopicConfig
+from pipeline.topics import TopicConfig
 from tests.unit.factories import make_article
 
 

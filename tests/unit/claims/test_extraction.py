@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.app.evaluation import _match, load_corpus, load_labels
 from pipeline.claims import EXTRACTOR_VERSION, extract_claims
-from pipeline.config import TopicConfig
-from pipeline.evaluation import _match, load_corpus, load_labels
 from pipeline.records import Article, Claim
+from pipeline.topics import TopicConfig
 from tests.unit.factories import make_article
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.claims.families import SourceFamilies
-from pipeline.config import SourcesSpec, TopicConfig, TopicConfigError, parse_topic
+from pipeline.topics import SourcesSpec, TopicConfig, TopicConfigError, parse_topic
 
 # A second subject, to show the rules carry no topic: a measles outbreak.
 OUTBREAK = SourcesSpec.model_validate(

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline.claims import extract_claims
-from pipeline.config import TopicConfig
 from pipeline.records import Claim
+from pipeline.topics import TopicConfig
 from tests.unit.factories import make_article
 
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from pipeline.claims import extract_claims
-from pipeline.config import TopicConfig, TopicConfigError, load_topic
+from pipeline.topics import TopicConfig, TopicConfigError, load_topic
 from tests.unit.factories import make_article
 
 EPIDEMIC = """

@@ -1,0 +1,228 @@
+"""The ``claimwatch`` command line.
+
+Every subcommand takes ``--db FILE`` (default: the database in the data
+directory, see ``pipeline.settings``).  Errors go to stderr with a non-zero
+exit status; nothing here swallows a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.settings import REPO_ROOT, Settings, settings_from_env
+
+DEFAULT_TOPIC = REPO_ROOT / "topics" / "kursk.yaml"
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="DuckDB file (default: $CLAIMWATCH_DB or <data dir>/claimwatch.duckdb)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "run", help="run claimwatch_ingest then claimwatch_alerts once via dag.test(), each task in its own process"
+    )
+    p.add_argument("--topic", type=Path, required=True, help="topic YAML file")
+    _add_db(p)
+
+    p = sub.add_parser("demo", help="serve the bundled sample news site on loopback and run the pipeline on it")
+    p.add_argument("--port", type=int, default=0, help="port for the sample site (default: any free port)")
+    _add_db(p)
+
+    p = sub.add_parser("eval", help="score claim extraction and contradiction detection against labels")
+    p.add_argument("--corpus", type=Path, required=True, help="directory of article JSON files")
+    p.add_argument("--labels", type=Path, help="labels JSON file (default: labels.json in the corpus folder)")
+    p.add_argument("--topic", type=Path, default=DEFAULT_TOPIC, help="topic YAML (default: topics/kursk.yaml)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_db(p)
+
+    p = sub.add_parser("reprocess", help="re-parse stored articles with the current extractor, without fetching")
+    p.add_argument("--topic", type=Path, required=True, help="topic YAML file")
+    p.add_argument(
+        "--since",
+        type=_since,
+        help="re-extract text and claims from the raw archive for pages fetched since DATE (ISO date or time, UTC)",
+    )
+    _add_db(p)
+
+    p = sub.add_parser("migrate", help="create or upgrade the DuckDB schema and views")
+    _add_db(p)
+
+    p = sub.add_parser("query", help="run one read-only SQL query and print the result (e.g. 'FROM disagreements')")
+    p.add_argument("sql", help="the query")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="query the live file (fails within seconds while another process holds it) instead of the snapshot",
+    )
+    _add_db(p)
+
+    p = sub.add_parser("alerts", help="the on-call workflow: list, acknowledge and resolve incidents")
+    alerts = p.add_subparsers(dest="alerts_command", required=True)
+    q = alerts.add_parser("list", help="incidents, most recent evidence first")
+    q.add_argument("--status", choices=("open", "acked", "resolved"), help="only incidents in this state")
+    _add_db(q)
+    q = alerts.add_parser("ack", help="acknowledge an incident: its alerts are no longer sent")
+    q.add_argument("id", help="incident id (from 'claimwatch alerts list')")
+    _add_db(q)
+    q = alerts.add_parser("resolve", help="close an incident: later conflicts open a new one")
+    q.add_argument("id", help="incident id (from 'claimwatch alerts list')")
+    q.add_argument("--note", required=True, help="why it is resolved (kept with the incident)")
+    _add_db(q)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = settings_from_env()
+    db: Path = args.db or settings.db_path
+    handlers = {
+        "run": cmd_run,
+        "demo": cmd_demo,
+        "eval": cmd_eval,
+        "reprocess": cmd_reprocess,
+        "migrate": cmd_migrate,
+        "query": cmd_query,
+        "alerts": cmd_alerts,
+    }
+    try:
+        return handlers[args.command](args, settings, db)
+    except KeyboardInterrupt:
+        print("claimwatch: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the one place errors become an exit status
+        from pipeline.store.db import StoreError
+        from pipeline.topics import TopicConfigError
+
+        if isinstance(exc, (TopicConfigError, StoreError, FileNotFoundError, ValueError)):
+            print(f"claimwatch: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.orchestration.runner import report_outcomes, run_pipeline
+    from pipeline.topics import load_topic
+
+    load_topic(args.topic)  # a bad file fails here, before Airflow starts
+    outcomes = run_pipeline(args.topic, db, settings)
+    return report_outcomes(outcomes)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.app.demo import run_demo
+
+    return run_demo(settings, db, port=args.port)
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.app.evaluation import evaluate, format_report
+    from pipeline.topics import load_topic
+
+    labels = args.labels or Path(args.corpus) / "labels.json"
+    if args.labels is None and not labels.is_file():
+        raise FileNotFoundError(f"{args.corpus}: no labels.json in the corpus folder; pass --labels FILE")
+    report = evaluate(args.corpus, labels, load_topic(args.topic))
+    print(json.dumps(report.to_dict(), indent=2, sort_keys=True) if args.json else format_report(report))
+    return 0
+
+
+def _since(value: str) -> datetime:
+    """An ISO date or date-time; naive values are UTC."""
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or date-time: {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def cmd_reprocess(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.app.reprocess import reprocess, reprocess_archive
+    from pipeline.topics import load_topic
+
+    if args.since is not None:
+        done = reprocess_archive(load_topic(args.topic), db, settings.data_dir, args.since)
+        print(
+            f"re-extracted {done.articles} articles from {done.pages} archived pages fetched since "
+            f"{args.since.isoformat()} with extractor {done.extractor_version}: {done.claims} claims "
+            f"({done.added} new, {done.removed} removed); {done.not_stored} pages stored no article"
+            + (f"; {len(done.failed)} not re-extracted" if done.failed else "")
+        )
+        for line in done.failed:
+            print(f"claimwatch: {line}", file=sys.stderr)
+        return 0
+    summary = reprocess(load_topic(args.topic), db)
+    print(
+        f"reprocessed {summary.articles} articles with extractor {summary.extractor_version}: "
+        f"{summary.claims} claims ({summary.added} new, {summary.removed} removed)"
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.store.db import connect
+    from pipeline.store.session import migrate
+
+    with connect(db) as con:
+        applied = migrate(con)
+    print(f"{db}: " + (f"applied migrations {', '.join(applied)}" if applied else "schema is current"))
+    return 0
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    """Read-only; the snapshot by default, so a long query never holds up the pipeline."""
+    from pipeline.store.db import connect, snapshot_path
+
+    target = db if args.live else snapshot_path(db)
+    if not target.exists():
+        raise FileNotFoundError(f"no database at {target}: run 'claimwatch demo' or 'claimwatch run' first")
+    con = connect(target, read_only=True)
+    try:
+        con.sql(args.sql).show(max_rows=200, max_width=200)
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    """On the live database (the short lock wait applies); ack and resolve refresh the snapshot after."""
+    from pipeline.store.incidents import list_incidents, set_incident_status
+    from pipeline.store.session import open_store, publish_snapshot
+
+    if not db.exists():
+        raise FileNotFoundError(f"no database at {db}: run 'claimwatch demo' or 'claimwatch run' first")
+    if args.alerts_command == "list":
+        with open_store(db) as con:
+            rows = list_incidents(con, args.status)
+        for r in rows:
+            line = (
+                f"{r.incident_id}  {r.status:<8} {r.severity:<6} {r.topic}/{r.metric}  "
+                f"{r.opened_on.isoformat()}..{r.last_evidence_on.isoformat()}  {r.evidence} evidence"
+            )
+            print(line + (f"  note: {r.note}" if r.note else ""))
+        if not rows:
+            print("no incidents" + (f" with status {args.status}" if args.status else ""))
+        return 0
+    action = "ack" if args.alerts_command == "ack" else "resolve"
+    with open_store(db) as con:
+        before = set_incident_status(con, args.id, action, getattr(args, "note", None))
+    publish_snapshot(db)
+    print(f"incident {args.id}: {before} -> {'acked' if action == 'ack' else 'resolved'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

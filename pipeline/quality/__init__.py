@@ -1,0 +1,6 @@
+"""Quality: the Great Expectations suites a batch must pass before it is stored, and the gate that runs them.
+
+Runs GX Core on pandas frames of the batch's records (the GX SQL datasource
+does not work on DuckDB), so a bad batch is stopped and kept for inspection
+before anything reaches the database.
+"""

@@ -1,0 +1,223 @@
+"""Task ``discover``: poll each feed of the topic (``poll_feed``), then choose the entries this run
+fetches (``choose``).
+
+Each feed is read on its own: one that fails is recorded in ``feed_state`` and
+the others go on; links that can never be fetched are recorded as
+quarantined.  Only when every feed fails does the task fail.  Polls are
+conditional (the validators of the last good poll are sent back), and an
+unchanged feed is not parsed.  Query services are paced as they ask (GDELT:
+one request per 5 s); Google News redirect links are resolved to the
+publisher's URL where they redirect, else de-duplicated by title and outlet.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pipeline.ingest import feeds, http
+from pipeline.ingest.feeds import choose_entries, forget_validators
+from pipeline.records import FeedEntry, FeedPoll, Skipped, to_json
+from pipeline.steps.job import Job
+from pipeline.steps.staging import remove_stale_staging, write_json
+from pipeline.topics import FeedSpec, TopicConfig
+
+if TYPE_CHECKING:
+    from pipeline.ingest.polite import HostGate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUrls:
+    """What the store already knows of a topic's URLs and feeds: all a poll and the choice read."""
+
+    seen: set[str]
+    schedule: Mapping[str, datetime]  # URL -> when its retry is due
+    validators: Mapping[str, tuple[str | None, str | None, str | None]]
+    stories: set[str]  # title/outlet keys of stored articles
+
+
+@dataclass(slots=True)
+class FeedOutcome:
+    """One feed's poll: the poll record, the entries it lists, and the links it could not use."""
+
+    poll: FeedPoll
+    entries: list[FeedEntry] = field(default_factory=list)
+    unresolved: list[FeedEntry] = field(default_factory=list)  # redirect links not resolved to a publisher
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def run(
+    job: Job,
+    environ: Mapping[str, str] | None = None,
+    now: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Job:
+    """Read the topic's feeds and stage the entries to fetch: unseen ones first, then retries that are due."""
+    from pipeline.ingest.polite import HostGate
+
+    topic = job.topic()
+    env = os.environ if environ is None else environ
+    at = (now or (lambda: datetime.now(UTC)))()
+    remove_stale_staging(job)
+    known = _known_urls(job, topic)
+    pace = HostGate(1, 0.0, sleep=sleep)
+    outcomes = [poll_feed(feed, topic, env, known, pace) for feed in topic.feeds]
+    polls = [o.poll for o in outcomes]
+    if polls and all(not p.status.startswith("ok") for p in polls):
+        _record_total_failure(job, topic, polls, at)
+        raise http.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
+    chosen, polls, skipped = choose(outcomes, known, at, topic)
+    write_json(
+        job.stage_dir / "entries.json",
+        {
+            "entries": [to_json(e) for e in chosen],
+            "polls": [to_json(p) for p in polls],
+            "skipped": [to_json(s) for s in skipped],
+        },
+    )
+    return job
+
+
+def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
+    from pipeline.store.articles import stored_title_outlets
+    from pipeline.store.polls import feed_validators
+    from pipeline.store.seen import retry_schedule, seen_urls
+    from pipeline.store.session import open_store
+
+    with open_store(job.db) as con:
+        return KnownUrls(
+            seen=seen_urls(con, topic.name),
+            schedule=retry_schedule(con, topic.name),
+            validators=feed_validators(con, topic.name),
+            stories={key for t, o in stored_title_outlets(con, topic.name) if (key := feeds.title_outlet_key(t, o))},
+        )
+
+
+def _record_total_failure(job: Job, topic: TopicConfig, polls: Sequence[FeedPoll], at: datetime) -> None:
+    """The run stops here, before its load: count these failures now, or "failed N polls in a row" never is."""
+    from pipeline.store.polls import judge_feeds, record_poll_history, set_feed_health
+    from pipeline.store.session import open_store
+
+    with open_store(job.db) as con:
+        record_poll_history(con, topic.name, polls, at, job.run_id)
+        set_feed_health(con, topic.name, judge_feeds(con, topic, at))
+
+
+def poll_feed(
+    feed: FeedSpec, topic: TopicConfig, env: Mapping[str, str], known: KnownUrls, pace: HostGate
+) -> FeedOutcome:
+    """Poll one feed: never raises for the feed's own failures, which become an ``error:`` poll."""
+    from pipeline.envrefs import MissingVariableError, expand, redacted_logs
+
+    label = feeds.feed_address(feed)  # as configured: ${VAR} secrets unexpanded, safe to log and store
+    try:
+        url = expand(label, env, what=f"feed {label}")
+    except MissingVariableError as exc:
+        log.warning("feed %s not read: %s", label, exc)
+        return FeedOutcome(FeedPoll(label, f"error: {exc}", 0))
+    try:
+        with redacted_logs(url.secrets), pace.slot(url.text, delay=feeds.min_interval(feed)):
+            read = http.read_feed(
+                url.text,
+                topic.fetch,
+                allow_private_hosts=topic.allow_private_hosts,
+                label=label,
+                validators=http.Validators(*known.validators[label]) if label in known.validators else None,
+            )
+    except http.FetchError as exc:
+        reason = url.redact(http.printable(str(exc)))
+        log.warning("feed %s failed: %s", label, reason)
+        return FeedOutcome(FeedPoll(label, f"error: {reason}", 0))
+    kept = read.validators
+    if read.unchanged:
+        log.info("feed %s unchanged (%s): not parsed", label, read.unchanged)
+        status = f"ok (unchanged: {read.unchanged})"
+        return FeedOutcome(FeedPoll(label, status, None, kept.etag, kept.last_modified, kept.body_sha256))
+    out = FeedOutcome(FeedPoll(label, "ok", read.items), entries=list(read.entries))
+    notes = _notes(feed, read, label)
+    for item in read.rejected:
+        if item.url not in known.seen:
+            log.warning("feed %s: item not fetched: %s: %s", label, item.url, url.redact(item.reason))
+            out.skipped.append(Skipped(url.redact(item.url), "quarantined", url.redact(item.reason), "discover"))
+    if feed.kind == "google_news":
+        listed, note = _resolve_redirects(out.entries, topic, known.seen, pace, out.skipped)
+        notes.append(note)
+        out.unresolved = [e for e in listed if e.via is None and e.url not in known.seen]
+        out.entries = [e for e in listed if e.via is not None or e.url in known.seen]
+    new = len({e.url for e in read.entries} - known.seen - known.schedule.keys())
+    status = "ok" + (f" ({'; '.join(notes)})" if notes else "")
+    out.poll = FeedPoll(label, status, read.items, kept.etag, kept.last_modified, kept.body_sha256, new_entries=new)
+    return out
+
+
+def _notes(feed: FeedSpec, read: http.FeedRead, label: str) -> list[str]:
+    """What a successful poll's status says besides "ok"."""
+    notes = []
+    if read.rejected:
+        notes.append(f"{len(read.rejected)} of {read.items} items not fetchable (see quarantine)")
+    if read.repaired:
+        notes.append(f"{read.repaired} invalid character reference(s) replaced")
+    if cap := feeds.cap_note(feed, read.items):
+        notes.append(cap)
+        log.warning("feed %s: %s", label, cap)
+    return notes
+
+
+def choose(
+    outcomes: Sequence[FeedOutcome], known: KnownUrls, at: datetime, topic: TopicConfig
+) -> tuple[list[FeedEntry], list[FeedPoll], list[Skipped]]:
+    """The entries this run fetches, the polls to store and the links skipped, from every feed's poll."""
+    entries = [e for o in outcomes for e in o.entries]
+    unresolved = [e for o in outcomes for e in o.unresolved]
+    skipped = [s for o in outcomes for s in o.skipped]
+    fetchable, repeats = feeds.drop_known_stories(unresolved, entries, known.stories)
+    skipped += [Skipped(e.url, "duplicate", reason, "discover") for e, reason in repeats]
+    entries += fetchable
+    # A URL waiting for a retry is retried even when its feed no longer lists it (or was not parsed).
+    listed_urls = {e.url for e in entries}
+    entries += [FeedEntry(feed_url="url_failures", url=u) for u in known.schedule if u not in listed_urls]
+    chosen = choose_entries(entries, known.seen, known.schedule, at, topic.fetch.max_articles_per_run)
+    taken = {e.url for e in chosen}
+    backlog = {
+        e.feed_url for e in entries if e.url not in taken and e.url not in known.seen and e.url not in known.schedule
+    }
+    polls = forget_validators([o.poll for o in outcomes], backlog)
+    fresh = sum(1 for e in chosen if e.url not in known.schedule)
+    log.info(
+        "topic %s: %d feed entries, %d taken this run (%d new, %d retries)",
+        topic.name, len(entries), len(chosen), fresh, len(chosen) - fresh,
+    )  # fmt: skip
+    return chosen, polls, _unique(skipped)
+
+
+def _resolve_redirects(
+    entries: Sequence[FeedEntry], topic: TopicConfig, seen: set[str], pace: HostGate, skipped: list[Skipped]
+) -> tuple[list[FeedEntry], str]:
+    """Google News links resolved to the publisher where they redirect; each resolved link is recorded
+    as seen (outcome ``redirect``) so it is not resolved again on the next poll."""
+
+    def resolve(link: str) -> feeds.Resolution:
+        with pace.slot(link, delay=feeds.MIN_INTERVAL_SECONDS["google_news"]):
+            return feeds.resolve_redirect(link, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
+
+    out, resolutions = feeds.resolve_entries(entries, resolve, skip=lambda link: link in seen)
+    for entry in out:
+        if entry.via is not None:
+            skipped.append(Skipped(entry.via, "redirect", f"resolved to {entry.url}", "discover"))
+    done = sum(1 for r in resolutions if r.publisher_url)
+    for r in resolutions:
+        if not r.publisher_url:
+            log.info("link %s not resolved: %s", r.link, r.reason)
+    return out, f"{done} of {len(resolutions)} new links resolved to the publisher"
+
+
+def _unique(skipped: Sequence[Skipped]) -> list[Skipped]:
+    """One record per URL (a link listed twice, or by two feeds, is one item)."""
+    return list({s.url: s for s in skipped}.values())

@@ -1,0 +1,139 @@
+"""The DuckDB file: connect (waiting briefly on another process's lock, then naming it),
+one transaction, multi-row inserts.
+
+Every function takes an open connection or a path: the database is a resource
+passed in, never a constant.  Connections are short-lived because DuckDB lets
+one process write at a time and blocks other processes while it does.  No SQL
+text is built from a value that could come from outside: values are bound
+parameters, and the only identifiers formatted in are constants.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+
+# Pipeline tasks hold the database for seconds and take turns (one-slot pool),
+# so a lock that outlives this wait is someone else's session, not ours.
+LOCK_WAIT_SECONDS = 5.0
+
+
+T = TypeVar("T")
+
+
+_LOCK_HOLDER = re.compile(r"lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)(?: by user (?P<user>\S+))?")
+
+
+class StoreError(RuntimeError):
+    """The database could not be opened or migrated."""
+
+
+class DatabaseLockedError(StoreError):
+    """Another process holds the database's lock; the message names it and the way out."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed when the block ends, rolled back on any error (then re-raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def lock_message(path: Path, error: str, waited: float) -> str:
+    """Say who holds the lock and where analysts should read instead: the snapshot never blocks the pipeline."""
+    found = _LOCK_HOLDER.search(error)
+    if found:
+        holder = f"process {found['pid']} ({found['program']}" + (f", user {found['user']}" if found["user"] else "")
+        holder += ")"
+    else:
+        holder = "another process"
+    return (
+        f"{path} is locked by {holder}; gave up after {waited:.0f} s. "
+        f"Only the pipeline should open the live database: analysts should query the snapshot "
+        f"{snapshot_path(path)} (or 'claimwatch query'), which is refreshed after every run. "
+        f"Close that session and run again."
+    )
+
+
+def connect(
+    db_path: str | Path,
+    *,
+    read_only: bool = False,
+    lock_timeout: float = LOCK_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> duckdb.DuckDBPyConnection:
+    """Open the database, waiting briefly (with backoff) while another process holds its lock.
+
+    The wait is short because the pipeline's own connections are: a lock held
+    longer than ``lock_timeout`` seconds raises DatabaseLockedError at once
+    instead of stalling the task for minutes.
+    """
+    import duckdb
+
+    path = Path(db_path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return waiting_for_lock(lambda: duckdb.connect(str(path), read_only=read_only), path, lock_timeout, sleep)
+
+
+def waiting_for_lock(
+    open_it: Callable[[], T], path: Path, lock_timeout: float, sleep: Callable[[float], None] = time.sleep
+) -> T:
+    """Run ``open_it`` until it gets past DuckDB's file lock or ``lock_timeout`` seconds have gone."""
+    import duckdb
+
+    started = time.monotonic()
+    delay = 0.1
+    while True:
+        try:
+            return open_it()
+        except duckdb.IOException as exc:
+            if not any(m in str(exc) for m in LOCK_MARKERS):
+                raise StoreError(f"cannot open {path}: {exc}") from exc
+            waited = time.monotonic() - started
+            if waited >= lock_timeout:
+                raise DatabaseLockedError(lock_message(path, str(exc), waited)) from exc
+            sleep(min(delay, max(lock_timeout - waited, 0.01)))
+            delay = min(delay * 2, 2.0)
+
+
+def insert_many(con: duckdb.DuckDBPyConnection, sql: str, rows: Sequence[Sequence[Any]], chunk: int = 500) -> None:
+    """One parameterised multi-row INSERT per chunk: a statement per row costs milliseconds each in DuckDB.
+
+    ``sql`` holds ``{rows}`` where the VALUES tuples go; keys must be unique within ``rows``.
+    """
+    for at in range(0, len(rows), chunk):
+        part = rows[at : at + chunk]
+        one = "(" + ",".join("?" * len(part[0])) + ")"
+        con.execute(sql.format(rows=",".join([one] * len(part))), [v for row in part for v in row])
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # table names are constants here
+    return int(row[0]) if row else 0
+
+
+def snapshot_path(db_path: str | Path) -> Path:
+    path = Path(db_path)
+    return path.with_name(f"{path.stem}.snapshot{path.suffix or '.duckdb'}")

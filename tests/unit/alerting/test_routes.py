@@ -1,0 +1,158 @@
+"""Sending an alert: file routes exactly once, Apprise routes, labels and timeouts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.alerting.messages import build_alert, json_line
+from pipeline.alerting.routes import AlertDeliveryError, route_label
+from pipeline.alerting.routes import send_alert as deliver
+from pipeline.records import Alert, Contradiction, Severity, SourcedClaim, stable_id
+from pipeline.topics import AlertRoute
+from tests.unit.factories import UP_TO_12K, make_article, make_sourced
+
+
+def _pair(**new_overrides: object) -> tuple[SourcedClaim, SourcedClaim]:
+    old = make_sourced(make_article(1, published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC)), "Yonhap")
+    claim = {**UP_TO_12K, "stated_low": None, "relayed_by": "Reuters"}
+    claim["sentence"] = "Up to 12,000 North Korean troops are in Kursk, Zelensky said."
+    new = make_sourced(make_article(2), "Fox News", **{**claim, **new_overrides})
+    return new, old
+
+
+def _contradiction(new: SourcedClaim, old: SourcedClaim, severity: Severity = "low") -> Contradiction:
+    return Contradiction(
+        contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
+        claim_id=new.claim.claim_id,
+        other_claim_id=old.claim.claim_id,
+        topic="kursk",
+        metric="troops_deployed",
+        severity=severity,
+        rule="disjoint_intervals",
+        reason="[0, 12000] and [11200, 16800] barely overlap",
+    )
+
+
+def _alert(url: str = "file:alerts.jsonl", severity: Severity = "low", **new_overrides: object) -> Alert:
+    new, old = _pair(**new_overrides)
+    return build_alert(_contradiction(new, old, severity), new, old, AlertRoute(url=url, min_severity="note"))
+
+
+def _another(alert: Alert, n: int) -> Alert:
+    """The same alert under another id, as a second contradiction on the same route would be."""
+    alert_id = f"{alert.alert_id}-{n}"
+    return replace(alert, alert_id=alert_id, payload={**alert.payload, "alert_id": alert_id})
+
+
+def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path: Path) -> None:
+    alert = _alert(url="file:out/nested/alerts.jsonl")
+    deliver(alert, tmp_path)
+    target = tmp_path / "out" / "nested" / "alerts.jsonl"
+    assert target.read_text(encoding="utf-8").splitlines() == [json.dumps(alert.payload, sort_keys=True)]
+    second = _another(_alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode"), 2)
+    deliver(second, tmp_path)
+    lines = target.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and [json.loads(x) for x in lines] == [alert.payload, second.payload]
+    assert "ünïcode" in lines[1]  # ensure_ascii=False
+
+
+def test_file_route_with_an_absolute_url(tmp_path: Path) -> None:
+    target = tmp_path / "abs" / "alerts.jsonl"
+    deliver(_alert(url=f"file://{target}"), tmp_path / "unused")
+    assert len(target.read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_unicode_line_separators_in_a_quote_do_not_split_the_line(tmp_path: Path) -> None:
+    alert = _alert(sentence="before\u2028after\u2029end\x85!")
+    deliver(alert, tmp_path)
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and json.loads(lines[0]) == alert.payload
+
+
+def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
+    alerts = [_another(_alert(sentence=f"{n} " + "y" * 20_000), n) for n in range(16)]
+    threads = [threading.Thread(target=deliver, args=(a, tmp_path)) for a in alerts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert sorted(json.loads(x)["new_claim"]["sentence"] for x in lines) == sorted(
+        a.payload["new_claim"]["sentence"] for a in alerts
+    )
+
+
+def test_file_route_writes_an_alert_once_however_often_it_is_sent(tmp_path: Path) -> None:
+    """A run that crashed after writing the line but before marking the alert sends it again: no second line."""
+    alert, other = _alert(), _another(_alert(), 2)
+    assert deliver(alert, tmp_path) is True
+    assert deliver(alert, tmp_path) is False
+    assert deliver(other, tmp_path) is True
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["alert_id"] for x in lines] == [alert.alert_id, other.alert_id]
+
+
+def test_a_torn_last_line_is_closed_and_does_not_count_as_written(tmp_path: Path) -> None:
+    """A crash mid-write leaves half a line: the alert is written whole on the next line."""
+    alert = _alert()
+    whole = json_line(alert.payload)
+    (tmp_path / "alerts.jsonl").write_text(whole[: len(whole) // 2], encoding="utf-8")
+    assert deliver(alert, tmp_path) is True
+    lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    assert lines == [whole[: len(whole) // 2], whole]
+    assert deliver(alert, tmp_path) is False
+
+
+def test_unwritable_file_route_raises_with_the_path(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("a file, not a directory", encoding="utf-8")
+    with pytest.raises(AlertDeliveryError, match="blocker"):
+        deliver(_alert(url="file:blocker/alerts.jsonl"), tmp_path)
+
+
+def test_missing_environment_variable_names_it_and_no_other_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLAIMWATCH_TEST_ABSENT", raising=False)
+    monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
+    alert = _alert(url="json://${CLAIMWATCH_TEST_TOKEN}@hooks.example/${CLAIMWATCH_TEST_ABSENT}")
+    with pytest.raises(AlertDeliveryError, match="CLAIMWATCH_TEST_ABSENT") as info:
+        deliver(alert, tmp_path)
+    assert "s3cr3t-value" not in str(info.value) and "CLAIMWATCH_TEST_TOKEN" not in str(info.value)
+
+
+def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
+    alert = _alert(url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
+    with pytest.raises(AlertDeliveryError, match="invalid alert route") as info:
+        deliver(alert, tmp_path)
+    message = str(info.value)
+    assert "nosuchservice" in message and "s3cr3t-value" not in message and "example.org" not in message
+
+
+def test_plain_https_url_gets_a_hint(tmp_path: Path) -> None:
+    with pytest.raises(AlertDeliveryError, match="json://"):
+        deliver(_alert(url="https://hooks.example/abc"), tmp_path)
+
+
+def test_route_label_shows_scheme_and_host_only() -> None:
+    assert route_label("json://user:pw@127.0.0.1:8080/hook?x=1") == "json://127.0.0.1:8080"
+    assert route_label("mailto://me:pw@gmail.com") == "mailto://gmail.com"
+    assert route_label("tgram://123456:ABCDEF/987") == "tgram://***"
+    assert route_label("discord://12345/token") == "discord://***"
+
+
+def test_a_route_waits_longer_than_apprise_by_default_and_its_claim_outlasts_a_send() -> None:
+    from pipeline.alerting.routes import claim_lease_seconds, send_timeouts
+    from pipeline.topics import TopicConfigError, parse_topic
+
+    assert AlertRoute(url="json://127.0.0.1/hook").timeout_seconds == 30.0  # Apprise's own read timeout is 4 s
+    assert send_timeouts(30.0) == (10.0, 30.0) and send_timeouts(2.0) == (2.0, 2.0)
+    assert claim_lease_seconds(30.0) > sum(send_timeouts(30.0))
+    with pytest.raises(TopicConfigError, match=r"alerts\.0\.timeout_seconds"):
+        parse_topic({"alerts": [{"url": "json://h/x", "timeout_seconds": 0}]})

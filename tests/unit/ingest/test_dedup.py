@@ -1,0 +1,131 @@
+"""pipeline.ingest.dedup: exact duplicates by text hash or id, within a batch and against the store."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from pipeline.ingest.dedup import (
+    BANDS,
+    NUM_PERM,
+    Match,
+    best_match,
+    drop_duplicates,
+    fingerprint,
+    precedence,
+    shingles,
+    similarity,
+    split_exact_copies,
+)
+from pipeline.records import Article
+from tests.unit.factories import make_article
+
+A = make_article(1)
+B = make_article(2)
+A_AT_SECOND_URL = replace(make_article(3), content_hash=A.content_hash)  # same text, other URL
+A_EDITED = replace(A, content_hash="edited-text-hash")  # same canonical URL, text changed
+
+
+@pytest.mark.parametrize(
+    ("batch", "seen_hashes", "seen_ids", "kept", "dropped"),
+    [
+        ([], set(), set(), [], []),
+        ([A, B], set(), set(), [A, B], []),
+        ([A, A], set(), set(), [A], [A]),
+        ([A, A_AT_SECOND_URL, B], set(), set(), [A, B], [A_AT_SECOND_URL]),
+        ([A_AT_SECOND_URL, A], set(), set(), [A_AT_SECOND_URL], [A]),
+        ([A, A_EDITED], set(), set(), [A], [A_EDITED]),
+        ([A, B], {A.content_hash}, set(), [B], [A]),
+        ([A, B], set(), {B.article_id}, [A], [B]),
+        ([A_AT_SECOND_URL, B], [A.content_hash], [], [B], [A_AT_SECOND_URL]),
+        ([A, B], {"unrelated"}, {"unrelated"}, [A, B], []),
+    ],
+    ids=[
+        "empty",
+        "distinct",
+        "same-twice",
+        "same-text-other-url",
+        "first-occurrence-wins",
+        "same-id-new-text",
+        "hash-already-stored",
+        "id-already-stored",
+        "lists-as-collections",
+        "unrelated-stored",
+    ],
+)
+def test_drop_duplicates(
+    batch: list[Article],
+    seen_hashes: Collection[str],
+    seen_ids: Collection[str],
+    kept: list[Article],
+    dropped: list[Article],
+) -> None:
+    assert drop_duplicates(batch, seen_hashes, seen_ids) == (kept, dropped)
+
+
+def test_inputs_are_not_mutated() -> None:
+    hashes: set[str] = set()
+    ids: set[str] = set()
+    batch = [A, B]
+    drop_duplicates(batch, hashes, ids)
+    assert (hashes, ids, batch) == (set(), set(), [A, B])
+
+
+# --- originals, fingerprints ------------------------------------------------------------
+
+WIRE = (
+    "North Korea has sent roughly 11,000 soldiers to Russia, most of them to the Kursk region, the spy agency said. "
+    "The troops travelled in several groups by sea and by air between October and December. "
+    "Analysts said a second rotation could follow if losses continued at the current pace."
+)
+
+
+def test_precedence_puts_the_earliest_then_the_cleanest_address_first() -> None:
+    early = make_article(1, url="https://partner.example/copy?src=feed")
+    clean = replace(early, url="https://news.example/story", published_at=early.published_at)
+    tracked = replace(clean, url="https://news.example/story?utm_source=rss")
+    mobile = replace(clean, url="https://m.news.example/story")
+    undated = replace(clean, published_at=None)
+    later = replace(clean, published_at=datetime(2026, 1, 1, tzinfo=UTC))
+    ordered = sorted([undated, later, tracked, mobile, early, clean], key=precedence)
+    assert ordered[0] == clean  # same moment as the partner copy, but no query string
+    assert ordered[1] == early
+    assert set(ordered[2:4]) == {tracked, mobile}
+    assert ordered[4:] == [later, undated]
+
+
+def test_split_exact_copies_keeps_the_original_whatever_the_feed_order() -> None:
+    original = make_article(1, url="https://news.example/story")
+    tracked = replace(original, url="https://news.example/story?fbclid=1")  # same id: same canonical page
+    partner = replace(make_article(2, text=original.text), content_hash=original.content_hash,
+                      published_at=original.published_at + timedelta(hours=1))  # fmt: skip
+    other = make_article(3, text="A different text entirely about the weather in Oslo. " * 5)
+    kept, copies = split_exact_copies([partner, tracked, other, original])
+    assert kept == [original, other]
+    assert copies == [(tracked, original), (partner, original)]
+
+
+def test_fingerprints_are_stable_and_similarity_tracks_shared_text() -> None:
+    a = fingerprint(WIRE)
+    assert a == fingerprint(WIRE) and len(a.band_keys) == BANDS and len(a.signature) == NUM_PERM * 4
+    assert all(-(2**63) <= k < 2**63 for k in a.band_keys)
+    edited = fingerprint(WIRE + " Moscow and Pyongyang have not confirmed the numbers.")
+    unrelated = fingerprint("Norway's central bank raised its policy rate by a quarter point on Thursday. " * 2)
+    assert similarity(a.signature, a.signature) == 1.0
+    assert 0.5 < similarity(a.signature, edited.signature) < 1.0
+    assert similarity(a.signature, unrelated.signature) < 0.1
+    assert shingles("North Korea, north KOREA!") == {"north korea north", "korea north korea"}
+    with pytest.raises(ValueError, match="different lengths"):
+        similarity(a.signature, a.signature[:8])
+
+
+def test_best_match_prefers_an_exact_copy_then_the_most_similar() -> None:
+    a, edited = fingerprint(WIRE), fingerprint(WIRE + " One more sentence.")
+    candidates = [("near", "h-near", edited.signature), ("same", "h-same", a.signature)]
+    assert best_match("h-same", a.signature, candidates, 0.5) == Match("same", 1.0, "exact")
+    near = best_match("h-new", a.signature, candidates, 0.5)
+    assert near is not None and near.original_id == "same" and near.kind == "near"  # identical signature wins
+    assert best_match("h-new", a.signature, candidates[:1], 0.99) is None
