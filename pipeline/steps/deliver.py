@@ -20,8 +20,7 @@ def run(job: Job) -> dict[str, int]:
     fails, or that another sender holds, stays pending and the task fails so
     Airflow retries it.
     """
-    from pipeline.alerting.routes import DEFAULT_TIMEOUT_SECONDS, AlertDeliveryError, claim_lease_seconds
-    from pipeline.alerting.routes import send_alert as send
+    from pipeline.alerting.routes import DEFAULT_TIMEOUT_SECONDS, AlertDeliveryError, claim_lease_seconds, send_alert
     from pipeline.store.outbox import claim_alert, mark_delivered, mark_failed, pending_alerts
     from pipeline.store.session import open_store, publish_snapshot
 
@@ -38,7 +37,7 @@ def run(job: Job) -> dict[str, int]:
             errors.append(f"{alert.alert_id}: being sent by another run (its claim has not expired)")
             continue
         try:
-            send(alert, Path(job.data_dir), timeout)
+            send_alert(alert, Path(job.data_dir), timeout)
         except AlertDeliveryError as exc:
             errors.append(f"{alert.alert_id}: {exc}")
             with open_store(job.db) as con:

@@ -76,3 +76,23 @@ def test_tasks_retry_with_backoff(dagbag, dag_id: str) -> None:  # type: ignore[
     for task in dagbag.dags[dag_id].tasks:
         assert task.retries >= 1
         assert task.retry_exponential_backoff
+
+
+@pytest.mark.parametrize("dag_id", ["claimwatch_ingest", "claimwatch_alerts"])
+def test_every_task_id_names_the_step_module_it_runs(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.steps import PLAN, step_module
+
+    steps = REPO_ROOT / "pipeline" / "steps"
+    for task_id in dagbag.dags[dag_id].task_ids:
+        assert (steps / f"{task_id}.py").is_file(), f"task {task_id} has no module pipeline/steps/{task_id}.py"
+        if task_id != PLAN:
+            assert callable(step_module(task_id).run)
+
+
+def test_a_task_id_without_a_step_module_is_refused() -> None:
+    from pipeline.steps import step_module
+
+    with pytest.raises(ValueError, match="no step module for task 'fetch_pages'"):
+        step_module("fetch_pages")
+    with pytest.raises(ValueError, match="takes no job"):
+        step_module("plan")

@@ -432,22 +432,7 @@ def test_dags_under_scheduler_celery_postgres_redis(stack: Stack, tmp_path: Path
         hook: Webhook = cleanup.enter_context(webhook_receiver())
         write_topic(tmp_path / "topics" / "e2e.yaml", f"{base}/feed.xml", ["file:alerts.jsonl", hook.url])
         try:
-            # What airflow-init does in docker-compose.yaml.
-            _progress(stack.started, "airflow db migrate (PostgreSQL)")
-            stack.airflow("db", "migrate", timeout=600)
-            stack.airflow("pools", "set", DUCKDB_POOL, "1", "single DuckDB writer")
-            stack.run(str(CLAIMWATCH), "migrate", "--db", str(db))
-
-            for name, args in {
-                "api-server": ["api-server"],
-                "scheduler": ["scheduler"],
-                "dag-processor": ["dag-processor"],
-                "triggerer": ["triggerer"],
-                "worker": ["celery", "worker", "--celery-hostname", f"e2e-{stack.env[TOKEN_VAR]}@%h"],
-            }.items():
-                stack.start(name, *args)
-            _wait_until_ready(stack)
-            _progress(stack.started, "stack ready: api-server, scheduler, dag-processor, triggerer, celery worker")
+            _start_stack(stack, db)
 
             # Through the api-server's REST API, as the UI and airflowctl do (an `airflow dags` command
             # would spend seconds importing Airflow for each).
@@ -488,23 +473,45 @@ def test_dags_under_scheduler_celery_postgres_redis(stack: Stack, tmp_path: Path
             signed_in = stack.client.get(page)
             assert signed_in.status_code == 200 and "Disagreements" in signed_in.text
 
-            # A failed run pages the topic's ops route once: the dag-processor runs the DAG's failure callback.
-            (tmp_path / "dead").mkdir()
-            dead = write_topic(
-                tmp_path / "dead" / "dead.yaml",
-                f"http://127.0.0.1:{_free_port()}/feed.xml",
-                [],
-                name="e2e_dead",
-                ops_alert_urls=["file:ops.jsonl"],
-            )
-            failing = f"e2e_failing_{uuid.uuid4().hex[:8]}"
-            stack.trigger(INGEST, failing, {"topic_file": str(dead)})
-            ops_lines = _wait_for_ops_alerts(stack, failing, tmp_path / "data" / "ops.jsonl")
-            assert len(ops_lines) == 1, ops_lines
-            ops_alert = json.loads(ops_lines[0])
-            assert (ops_alert["topic"], ops_alert["task_id"], ops_alert["run_id"]) == ("e2e_dead", "discover", failing)
-            assert "every feed of topic 'e2e_dead' failed" in ops_alert["error"]
-            _progress(stack.started, "a failed run under the scheduler sent one operations alert")
+            _assert_a_failed_run_pages_once(stack, tmp_path)
         except BaseException:
             print(stack.diagnostics(), file=sys.stderr, flush=True)
             raise
+
+
+def _start_stack(stack: Stack, db: Path) -> None:
+    """What airflow-init does in docker-compose.yaml, then every service of the stack."""
+    _progress(stack.started, "airflow db migrate (PostgreSQL)")
+    stack.airflow("db", "migrate", timeout=600)
+    stack.airflow("pools", "set", DUCKDB_POOL, "1", "single DuckDB writer")
+    stack.run(str(CLAIMWATCH), "migrate", "--db", str(db))
+    for name, args in {
+        "api-server": ["api-server"],
+        "scheduler": ["scheduler"],
+        "dag-processor": ["dag-processor"],
+        "triggerer": ["triggerer"],
+        "worker": ["celery", "worker", "--celery-hostname", f"e2e-{stack.env[TOKEN_VAR]}@%h"],
+    }.items():
+        stack.start(name, *args)
+    _wait_until_ready(stack)
+    _progress(stack.started, "stack ready: api-server, scheduler, dag-processor, triggerer, celery worker")
+
+
+def _assert_a_failed_run_pages_once(stack: Stack, tmp_path: Path) -> None:
+    """A failed run pages the topic's ops route once: the dag-processor runs the DAG's failure callback."""
+    (tmp_path / "dead").mkdir()
+    dead = write_topic(
+        tmp_path / "dead" / "dead.yaml",
+        f"http://127.0.0.1:{_free_port()}/feed.xml",
+        [],
+        name="e2e_dead",
+        ops_alert_urls=["file:ops.jsonl"],
+    )
+    failing = f"e2e_failing_{uuid.uuid4().hex[:8]}"
+    stack.trigger(INGEST, failing, {"topic_file": str(dead)})
+    ops_lines = _wait_for_ops_alerts(stack, failing, tmp_path / "data" / "ops.jsonl")
+    assert len(ops_lines) == 1, ops_lines
+    ops_alert = json.loads(ops_lines[0])
+    assert (ops_alert["topic"], ops_alert["task_id"], ops_alert["run_id"]) == ("e2e_dead", "discover", failing)
+    assert "every feed of topic 'e2e_dead' failed" in ops_alert["error"]
+    _progress(stack.started, "a failed run under the scheduler sent one operations alert")

@@ -22,8 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.alerting.routes import AlertDeliveryError, claim_lease_seconds
-from pipeline.alerting.routes import send_alert as send
+from pipeline.alerting.routes import AlertDeliveryError, claim_lease_seconds, send_alert
 from pipeline.records import Alert
 from pipeline.steps import deliver, detect, plan
 from pipeline.steps.job import Job
@@ -167,7 +166,7 @@ def test_a_file_alert_written_before_a_crash_is_not_written_twice(tmp_path: Path
         [first] = [a for a in pending_alerts(con, "kursk_test") if a.alert_id == ids[0]]
         # the crashed run's claim, its lease long over
         assert claim_alert(con, first.alert_id, lease_seconds=1, now=datetime(2026, 1, 1, tzinfo=UTC))
-    assert send(first, Path(job.data_dir)) is True  # ...and its line written; then it died
+    assert send_alert(first, Path(job.data_dir)) is True  # ...and its line written; then it died
     assert deliver.run(job) == {"delivered": 2}
     lines = (Path(job.data_dir) / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["alert_id"] for x in lines] == ids

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.alerting.messages import build_alert
-from pipeline.alerting.routes import AlertDeliveryError
-from pipeline.alerting.routes import send_alert as deliver
+from pipeline.alerting.routes import AlertDeliveryError, send_alert
 from pipeline.records import Alert, Contradiction, stable_id
 from pipeline.topics import AlertRoute
 from tests.integration.helpers import webhook_receiver
@@ -39,7 +38,7 @@ def _alert(url: str) -> Alert:
 def test_webhook_receives_the_alert_payload_once(tmp_path: Path) -> None:
     with webhook_receiver() as hook:
         alert = _alert(hook.url)
-        deliver(alert, tmp_path)
+        send_alert(alert, tmp_path)
         bodies = hook.json_bodies()
     assert len(bodies) == 1
     envelope = bodies[0]
@@ -57,7 +56,7 @@ def test_webhook_down_raises_and_records_nothing(tmp_path: Path) -> None:
         hook.status = 503
         alert = _alert(hook.url)
         with pytest.raises(AlertDeliveryError) as info:
-            deliver(alert, tmp_path)
+            send_alert(alert, tmp_path)
         assert hook.bodies == []
     message = str(info.value)
     assert "127.0.0.1" in message and "/hook" not in message
@@ -67,5 +66,5 @@ def test_webhook_url_with_environment_secret(tmp_path: Path, monkeypatch: pytest
     with webhook_receiver() as hook:
         port = hook.url.split(":")[2].split("/")[0]
         monkeypatch.setenv("CLAIMWATCH_TEST_HOOK_PATH", "hook")
-        deliver(_alert(f"json://127.0.0.1:{port}/${{CLAIMWATCH_TEST_HOOK_PATH}}"), tmp_path)
+        send_alert(_alert(f"json://127.0.0.1:{port}/${{CLAIMWATCH_TEST_HOOK_PATH}}"), tmp_path)
         assert len(hook.bodies) == 1

@@ -126,16 +126,8 @@ def test_realdev_replayed_in_four_waves_alerts_at_most_twice_the_labelled(tmp_pa
             # Newest first, as a news feed lists them.
             site.feed = [(f"/articles/{_slug(r)}.html", r["title"], r["_date"]) for r in reversed(listed)]
             run(topic)
-            stored = _rows(db, "SELECT url, published_at, published_precision FROM articles")
-            urls = {url: (at, precision) for url, at, precision in stored}
-            missing = [r["id"] for r in listed if site.url(f"/articles/{_slug(r)}.html") not in urls]
-            skipped = _rows(db, "SELECT url, outcome, reason FROM seen_urls WHERE outcome <> 'stored'")
-            print(f"wave {k}: {len(wave)} new, {len(listed)} listed, {len(stored)} stored, run {timings[-1]} s")
-            assert not missing and len(stored) == len(listed), (missing, skipped)
-            for r in listed:
-                at, precision = urls[site.url(f"/articles/{_slug(r)}.html")]
-                assert (at.replace(tzinfo=UTC) if at.tzinfo is None else at) == r["_date"], (r["id"], at)
-                assert precision == r["_precision"], (r["id"], precision)
+            stored = _assert_every_article_stored_with_its_date(db, site, listed)
+            print(f"wave {k}: {len(wave)} new, {len(listed)} listed, {stored} stored, run {timings[-1]} s")
 
         delivered_lines = _lines(alerts_file)
         headlines = _headlines(hook)
@@ -143,18 +135,7 @@ def test_realdev_replayed_in_four_waves_alerts_at_most_twice_the_labelled(tmp_pa
         print(report)
         print(f"claimwatch run times (s): {timings}")
         assert 0 < len(delivered_lines) <= 2 * labelled, report
-        assert len(hook.bodies) == len(delivered_lines), report
-        assert _rows(db, "SELECT count(*) FROM alerts WHERE status <> 'delivered'") == [(0,)]
-        hook_ids = [json.loads(body["message"])["alert_id"] for body in hook.json_bodies()]
-        assert len(set(hook_ids)) == len(hook_ids), report
-        assert sorted(r.headers["Idempotency-Key"] for r in hook.received) == sorted(hook_ids)
-        file_ids = [json.loads(line)["alert_id"] for line in delivered_lines]
-        assert len(set(file_ids)) == len(file_ids), report
-        routed = _rows(db, "SELECT route_url, list(alert_id) FROM alerts GROUP BY route_url")
-        assert {url: sorted(ids) for url, ids in routed} == {
-            "file:alerts.jsonl": sorted(file_ids),
-            hook.url: sorted(hook_ids),
-        }
+        _assert_each_alert_delivered_once_per_route(db, hook, delivered_lines, report)
         # The seeds' up-to-12,000 and about-14,000 reach the on-call person: their figures are in one
         # incident that paged.  An incident pages once (again only when its severity rises), so when an
         # earlier wave already opened the metric's incident, the page names the figures that opened it.
@@ -175,3 +156,31 @@ def test_realdev_replayed_in_four_waves_alerts_at_most_twice_the_labelled(tmp_pa
         assert _counts(db) == before
         assert _lines(alerts_file) == delivered_lines
         assert len(hook.received) == len(delivered_lines)
+
+
+def _assert_every_article_stored_with_its_date(db: Path, site: Any, listed: list[dict[str, Any]]) -> int:
+    stored = _rows(db, "SELECT url, published_at, published_precision FROM articles")
+    urls = {url: (at, precision) for url, at, precision in stored}
+    missing = [r["id"] for r in listed if site.url(f"/articles/{_slug(r)}.html") not in urls]
+    skipped = _rows(db, "SELECT url, outcome, reason FROM seen_urls WHERE outcome <> 'stored'")
+    assert not missing and len(stored) == len(listed), (missing, skipped)
+    for r in listed:
+        at, precision = urls[site.url(f"/articles/{_slug(r)}.html")]
+        assert (at.replace(tzinfo=UTC) if at.tzinfo is None else at) == r["_date"], (r["id"], at)
+        assert precision == r["_precision"], (r["id"], precision)
+    return len(stored)
+
+
+def _assert_each_alert_delivered_once_per_route(db: Path, hook: Any, delivered_lines: list[str], report: str) -> None:
+    assert len(hook.bodies) == len(delivered_lines), report
+    assert _rows(db, "SELECT count(*) FROM alerts WHERE status <> 'delivered'") == [(0,)]
+    hook_ids = [json.loads(body["message"])["alert_id"] for body in hook.json_bodies()]
+    assert len(set(hook_ids)) == len(hook_ids), report
+    assert sorted(r.headers["Idempotency-Key"] for r in hook.received) == sorted(hook_ids)
+    file_ids = [json.loads(line)["alert_id"] for line in delivered_lines]
+    assert len(set(file_ids)) == len(file_ids), report
+    routed = _rows(db, "SELECT route_url, list(alert_id) FROM alerts GROUP BY route_url")
+    assert {url: sorted(ids) for url, ids in routed} == {
+        "file:alerts.jsonl": sorted(file_ids),
+        hook.url: sorted(hook_ids),
+    }

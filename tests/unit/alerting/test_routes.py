@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.alerting.messages import build_alert, json_line
-from pipeline.alerting.routes import AlertDeliveryError, route_label
-from pipeline.alerting.routes import send_alert as deliver
+from pipeline.alerting.routes import AlertDeliveryError, route_label, send_alert
 from pipeline.records import Alert, Contradiction, Severity, SourcedClaim, stable_id
 from pipeline.topics import AlertRoute
 from tests.unit.factories import UP_TO_12K, make_article, make_sourced
@@ -52,11 +51,11 @@ def _another(alert: Alert, n: int) -> Alert:
 
 def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path: Path) -> None:
     alert = _alert(url="file:out/nested/alerts.jsonl")
-    deliver(alert, tmp_path)
+    send_alert(alert, tmp_path)
     target = tmp_path / "out" / "nested" / "alerts.jsonl"
     assert target.read_text(encoding="utf-8").splitlines() == [json.dumps(alert.payload, sort_keys=True)]
     second = _another(_alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode"), 2)
-    deliver(second, tmp_path)
+    send_alert(second, tmp_path)
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and [json.loads(x) for x in lines] == [alert.payload, second.payload]
     assert "ünïcode" in lines[1]  # ensure_ascii=False
@@ -64,20 +63,20 @@ def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path:
 
 def test_file_route_with_an_absolute_url(tmp_path: Path) -> None:
     target = tmp_path / "abs" / "alerts.jsonl"
-    deliver(_alert(url=f"file://{target}"), tmp_path / "unused")
+    send_alert(_alert(url=f"file://{target}"), tmp_path / "unused")
     assert len(target.read_text(encoding="utf-8").splitlines()) == 1
 
 
 def test_unicode_line_separators_in_a_quote_do_not_split_the_line(tmp_path: Path) -> None:
     alert = _alert(sentence="before\u2028after\u2029end\x85!")
-    deliver(alert, tmp_path)
+    send_alert(alert, tmp_path)
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and json.loads(lines[0]) == alert.payload
 
 
 def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
     alerts = [_another(_alert(sentence=f"{n} " + "y" * 20_000), n) for n in range(16)]
-    threads = [threading.Thread(target=deliver, args=(a, tmp_path)) for a in alerts]
+    threads = [threading.Thread(target=send_alert, args=(a, tmp_path)) for a in alerts]
     for t in threads:
         t.start()
     for t in threads:
@@ -91,9 +90,9 @@ def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
 def test_file_route_writes_an_alert_once_however_often_it_is_sent(tmp_path: Path) -> None:
     """A run that crashed after writing the line but before marking the alert sends it again: no second line."""
     alert, other = _alert(), _another(_alert(), 2)
-    assert deliver(alert, tmp_path) is True
-    assert deliver(alert, tmp_path) is False
-    assert deliver(other, tmp_path) is True
+    assert send_alert(alert, tmp_path) is True
+    assert send_alert(alert, tmp_path) is False
+    assert send_alert(other, tmp_path) is True
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["alert_id"] for x in lines] == [alert.alert_id, other.alert_id]
 
@@ -103,16 +102,16 @@ def test_a_torn_last_line_is_closed_and_does_not_count_as_written(tmp_path: Path
     alert = _alert()
     whole = json_line(alert.payload)
     (tmp_path / "alerts.jsonl").write_text(whole[: len(whole) // 2], encoding="utf-8")
-    assert deliver(alert, tmp_path) is True
+    assert send_alert(alert, tmp_path) is True
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert lines == [whole[: len(whole) // 2], whole]
-    assert deliver(alert, tmp_path) is False
+    assert send_alert(alert, tmp_path) is False
 
 
 def test_unwritable_file_route_raises_with_the_path(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("a file, not a directory", encoding="utf-8")
     with pytest.raises(AlertDeliveryError, match="blocker"):
-        deliver(_alert(url="file:blocker/alerts.jsonl"), tmp_path)
+        send_alert(_alert(url="file:blocker/alerts.jsonl"), tmp_path)
 
 
 def test_missing_environment_variable_names_it_and_no_other_secret(
@@ -122,7 +121,7 @@ def test_missing_environment_variable_names_it_and_no_other_secret(
     monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
     alert = _alert(url="json://${CLAIMWATCH_TEST_TOKEN}@hooks.example/${CLAIMWATCH_TEST_ABSENT}")
     with pytest.raises(AlertDeliveryError, match="CLAIMWATCH_TEST_ABSENT") as info:
-        deliver(alert, tmp_path)
+        send_alert(alert, tmp_path)
     assert "s3cr3t-value" not in str(info.value) and "CLAIMWATCH_TEST_TOKEN" not in str(info.value)
 
 
@@ -130,14 +129,14 @@ def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
     alert = _alert(url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
     with pytest.raises(AlertDeliveryError, match="invalid alert route") as info:
-        deliver(alert, tmp_path)
+        send_alert(alert, tmp_path)
     message = str(info.value)
     assert "nosuchservice" in message and "s3cr3t-value" not in message and "example.org" not in message
 
 
 def test_plain_https_url_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(AlertDeliveryError, match="json://"):
-        deliver(_alert(url="https://hooks.example/abc"), tmp_path)
+        send_alert(_alert(url="https://hooks.example/abc"), tmp_path)
 
 
 def test_route_label_shows_scheme_and_host_only() -> None:

@@ -13,9 +13,11 @@ from pipeline.ingest.dedup import (
     NUM_PERM,
     Match,
     best_match,
+    copy_action,
     drop_duplicates,
     fingerprint,
     precedence,
+    same_page_action,
     shingles,
     similarity,
     split_exact_copies,
@@ -129,3 +131,30 @@ def test_best_match_prefers_an_exact_copy_then_the_most_similar() -> None:
     near = best_match("h-new", a.signature, candidates, 0.5)
     assert near is not None and near.original_id == "same" and near.kind == "near"  # identical signature wins
     assert best_match("h-new", a.signature, candidates[:1], 0.99) is None
+
+
+# --- which copy is the original: the pure rules the load applies ------------------------
+
+
+def _dated(article: Article, day: int, url: str | None = None) -> Article:
+    return replace(article, published_at=datetime(2025, 3, day, tzinfo=UTC), url=url or article.url)
+
+
+def test_a_cleaner_address_of_a_stored_page_names_the_article() -> None:
+    stored = _dated(make_article(1), 5, url="https://example.org/a?utm_source=feed")
+    clean = _dated(stored, 5, url="https://example.org/a")
+    assert same_page_action(clean, stored, topic_has_it=True) == "readdress"
+    assert same_page_action(stored, clean, topic_has_it=True) == "another_address"
+    assert same_page_action(stored, clean, topic_has_it=False) == "adopt"
+
+
+def test_an_earlier_copy_supersedes_the_stored_original_and_a_later_one_is_a_copy() -> None:
+    stored = _dated(make_article(1), 5)
+    earlier, later = _dated(make_article(2), 1), _dated(make_article(3), 9)
+    exact, near = Match(stored.article_id, 1.0, "exact"), Match(stored.article_id, 0.8, "near")
+    assert copy_action(earlier, near, stored) == "supersede"
+    assert copy_action(earlier, exact, stored) == "supersede"
+    assert copy_action(later, exact, stored) == "exact_copy"
+    assert copy_action(later, near, stored) == "near_copy"
+    assert copy_action(later, None, None) == "original"
+    assert copy_action(earlier, near, None) == "near_copy"  # an original no longer stored is not replaced

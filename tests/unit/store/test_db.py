@@ -79,3 +79,19 @@ def test_connect_waits_with_backoff_and_gets_the_lock_once_it_is_free(db_path: P
 def test_lock_message_without_a_pid_still_points_at_the_snapshot(db_path: Path) -> None:
     message = lock_message(db_path, "IO Error: Could not set lock on file", 5.0)
     assert "another process" in message and str(snapshot_path(db_path)) in message
+
+
+def test_a_transaction_commits_at_the_end_of_its_block_and_rolls_back_on_error(db_path: Path) -> None:
+    from pipeline.store.db import transaction
+
+    con = connect(db_path)
+    try:
+        con.execute("CREATE TABLE t (x INTEGER)")
+        with transaction(con):
+            con.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(ZeroDivisionError), transaction(con):
+            con.execute("INSERT INTO t VALUES (2)")
+            _ = 1 / 0
+        assert con.execute("SELECT list(x) FROM t").fetchone() == ([1],)
+    finally:
+        con.close()
