@@ -87,7 +87,7 @@ def resolve_redirect(
     instead of a redirect) or fails is unresolved, and the caller falls back
     to title+outlet de-duplication.
     """
-    from pipeline.ingest.http import FetchError, _get
+    from pipeline.ingest.http import FetchError, get
 
     aggregator = urlsplit(link).netloc.lower()
 
@@ -95,7 +95,7 @@ def resolve_redirect(
         return urlsplit(location).netloc.lower() != aggregator
 
     try:
-        response = _get(link, spec, allow_private_hosts=allow_private_hosts, stop_at_redirect=leaves)
+        response = get(link, spec, allow_private_hosts=allow_private_hosts, stop_at_redirect=leaves)
     except FetchError as exc:
         return Resolution(link, None, f"redirect not followed ({exc.reason or exc})")
     if response.status in (301, 302, 303, 307, 308):

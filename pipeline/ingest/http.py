@@ -132,7 +132,7 @@ def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool
 
 
 @dataclass(frozen=True)
-class _Response:
+class Response:
     final_url: str
     status: int
     headers: httpx.Headers
@@ -148,11 +148,11 @@ def fetch_bytes(
     sleep: Sleep = time.sleep,
 ) -> tuple[str, int, bytes]:
     """(final URL, status, body) of a successful GET; raises FetchError otherwise."""
-    response = _get(url, spec, allow_private_hosts=allow_private_hosts, client=client, sleep=sleep)
+    response = get(url, spec, allow_private_hosts=allow_private_hosts, client=client, sleep=sleep)
     return response.final_url, response.status, response.body
 
 
-def _get(
+def get(
     url: str,
     spec: FetchSpec,
     *,
@@ -161,7 +161,7 @@ def _get(
     sleep: Sleep = time.sleep,
     headers: Mapping[str, str] | None = None,
     stop_at_redirect: Callable[[str], bool] | None = None,
-) -> _Response:
+) -> Response:
     """GET following checked redirects.  ``headers`` are sent on every hop; with them a 304 is an
     answer, not an error.  ``stop_at_redirect(location)`` true returns the redirect itself."""
     own_client = client is None
@@ -213,12 +213,12 @@ def _get_with_retries(
     spec: FetchSpec,
     sleep: Sleep,
     extra_headers: Mapping[str, str] | None = None,
-) -> _Response:
+) -> Response:
     """Retry what may heal by itself (network errors, 429, 5xx) with exponential backoff, or as long as
     the server's Retry-After asks (capped); a 4xx will not heal and fails at once."""
     attempts = spec.retries + 1
 
-    def attempt() -> _Response:
+    def attempt() -> Response:
         try:
             response = _get_once(http, url, pinned, spec, extra_headers)
         except httpx.TimeoutException as exc:
@@ -255,7 +255,7 @@ def _get_with_retries(
 
 def _get_once(
     http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec, extra_headers: Mapping[str, str] | None = None
-) -> _Response:
+) -> Response:
     """One GET; with ``pinned``, the connection goes to that checked address, not to a new lookup."""
     deadline = time.monotonic() + spec.timeout_seconds
     target = httpx.URL(url)
@@ -286,7 +286,7 @@ def _get_once(
             if time.monotonic() > deadline:
                 raise httpx.ReadTimeout("body still arriving at the deadline")
             chunks.append(chunk)
-        return _Response(url, response.status_code, response.headers, b"".join(chunks))
+        return Response(url, response.status_code, response.headers, b"".join(chunks))
 
 
 def _retry_after(value: str | None, *, default: float) -> float:
@@ -364,7 +364,7 @@ def read_feed(
     import feedparser
 
     before = validators or Validators()
-    response = _get(feed_url, spec, allow_private_hosts=allow_private_hosts, headers=before.headers())
+    response = get(feed_url, spec, allow_private_hosts=allow_private_hosts, headers=before.headers())
     final_url, body = response.final_url, response.body
     digest = hashlib.sha256(body).hexdigest() if response.status != 304 else before.body_sha256
     after = Validators(
@@ -479,7 +479,7 @@ class RawPage:
 
 def fetch_raw_page(entry: FeedEntry, spec: FetchSpec, *, allow_private_hosts: bool) -> RawPage:
     """The bytes of one feed entry's page, refused unless HTML (FetchError for anything wrong with it)."""
-    response = _get(entry.url, spec, allow_private_hosts=allow_private_hosts)
+    response = get(entry.url, spec, allow_private_hosts=allow_private_hosts)
     content_type = response.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type and media_type not in HTML_TYPES:
@@ -529,6 +529,7 @@ __all__ = [
     "FeedRead",
     "FetchError",
     "RawPage",
+    "Response",
     "Rejected",
     "Validators",
     "check_url",
@@ -537,6 +538,7 @@ __all__ = [
     "fetch_bytes",
     "fetch_page",
     "fetch_raw_page",
+    "get",
     "printable",
     "read_feed",
     "repair_char_refs",
