@@ -6,7 +6,20 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.records import Article, Claim, SourcedClaim, stable_id
+from pipeline.alerting.messages import build_alert
+from pipeline.records import (
+    Alert,
+    Article,
+    Batch,
+    Claim,
+    Contradiction,
+    FeedPoll,
+    Severity,
+    Skipped,
+    SourcedClaim,
+    stable_id,
+)
+from pipeline.topics import AlertRoute
 
 
 def make_article(n: int = 1, **overrides: Any) -> Article:
@@ -100,3 +113,48 @@ def store_incident(db_path: Any, status: str = "open", source: str = "NIS") -> s
         load_batch(con, Batch("kursk", [a, b], [ca, cb]), "r")
         record_check(con, "kursk", [], [x], [], "r", incidents=[incident])
     return incident.incident_id
+
+
+def make_batch(n_articles: int = 2) -> Batch:
+    """Two articles with a claim each, one quarantined URL and one feed poll."""
+    articles = [make_article(i) for i in range(1, n_articles + 1)]
+    claims = [make_claim(a, start=5) for a in articles]
+    return Batch(
+        "kursk",
+        articles,
+        claims,
+        skipped=[Skipped("https://news.example/bad", "quarantined", "HTTP 404", "fetch")],
+        polls=[FeedPoll("https://news.example/feed", "ok", 3)],
+    )
+
+
+def make_alert_pair(**new_overrides: object) -> tuple[SourcedClaim, SourcedClaim]:
+    old = make_sourced(make_article(1, published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC)), "Yonhap")
+    claim = {**UP_TO_12K, "stated_low": None, "relayed_by": "Reuters"}
+    claim["sentence"] = "Up to 12,000 North Korean troops are in Kursk, Zelensky said."
+    new = make_sourced(make_article(2), "Fox News", **{**claim, **new_overrides})
+    return new, old
+
+
+def make_contradiction(new: SourcedClaim, old: SourcedClaim, severity: Severity = "low") -> Contradiction:
+    return Contradiction(
+        contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
+        claim_id=new.claim.claim_id,
+        other_claim_id=old.claim.claim_id,
+        topic="kursk",
+        metric="troops_deployed",
+        severity=severity,
+        rule="disjoint_intervals",
+        reason="[0, 12000] and [11200, 16800] barely overlap",
+    )
+
+
+def make_alert(url: str = "file:alerts.jsonl", severity: Severity = "low", **new_overrides: object) -> Alert:
+    new, old = make_alert_pair(**new_overrides)
+    return build_alert(make_contradiction(new, old, severity), new, old, AlertRoute(url=url, min_severity="note"))
+
+
+def another_alert(alert: Alert, n: int) -> Alert:
+    """The same alert under another id, as a second contradiction on the same route would be."""
+    alert_id = f"{alert.alert_id}-{n}"
+    return replace(alert, alert_id=alert_id, payload={**alert.payload, "alert_id": alert_id})

@@ -7,9 +7,15 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from pipeline.alerting.messages import build_alert, render_message, routes_for
-from pipeline.records import Alert, Contradiction, Severity, SourcedClaim, stable_id
+from pipeline.records import stable_id
 from pipeline.topics import AlertRoute
-from tests.unit.factories import UP_TO_12K, make_article, make_sourced
+from tests.unit.factories import (
+    make_alert,
+    make_alert_pair,
+    make_article,
+    make_contradiction,
+    make_sourced,
+)
 
 CLAIM_KEYS = {
     "claim_id",
@@ -32,32 +38,6 @@ CLAIM_KEYS = {
 }
 
 
-def _pair(**new_overrides: object) -> tuple[SourcedClaim, SourcedClaim]:
-    old = make_sourced(make_article(1, published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC)), "Yonhap")
-    claim = {**UP_TO_12K, "stated_low": None, "relayed_by": "Reuters"}
-    claim["sentence"] = "Up to 12,000 North Korean troops are in Kursk, Zelensky said."
-    new = make_sourced(make_article(2), "Fox News", **{**claim, **new_overrides})
-    return new, old
-
-
-def _contradiction(new: SourcedClaim, old: SourcedClaim, severity: Severity = "low") -> Contradiction:
-    return Contradiction(
-        contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
-        claim_id=new.claim.claim_id,
-        other_claim_id=old.claim.claim_id,
-        topic="kursk",
-        metric="troops_deployed",
-        severity=severity,
-        rule="disjoint_intervals",
-        reason="[0, 12000] and [11200, 16800] barely overlap",
-    )
-
-
-def _alert(url: str = "file:alerts.jsonl", severity: Severity = "low", **new_overrides: object) -> Alert:
-    new, old = _pair(**new_overrides)
-    return build_alert(_contradiction(new, old, severity), new, old, AlertRoute(url=url, min_severity="note"))
-
-
 def test_routes_for_keeps_routes_whose_threshold_is_at_or_below_the_severity() -> None:
     note = AlertRoute(url="file:note.jsonl", min_severity="note")
     low = AlertRoute(url="file:low.jsonl", min_severity="low")
@@ -75,8 +55,8 @@ def test_a_note_is_not_routed_to_default_routes() -> None:
 
 
 def test_alert_id_derives_from_contradiction_and_route() -> None:
-    new, old = _pair()
-    x = _contradiction(new, old)
+    new, old = make_alert_pair()
+    x = make_contradiction(new, old)
     route_a, route_b = AlertRoute(url="file:a.jsonl"), AlertRoute(url="file:b.jsonl")
     first, again = build_alert(x, new, old, route_a), build_alert(x, new, old, route_a)
     other_route = build_alert(x, new, old, route_b)
@@ -93,7 +73,7 @@ def test_alert_id_derives_from_contradiction_and_route() -> None:
 
 
 def test_payload_has_every_field_and_survives_a_json_round_trip() -> None:
-    alert = _alert()
+    alert = make_alert()
     p = alert.payload
     assert set(p) == {
         "alert_id",
@@ -117,7 +97,7 @@ def test_payload_has_every_field_and_survives_a_json_round_trip() -> None:
 
 
 def test_summary_is_one_line_naming_both_figures_and_sources() -> None:
-    summary = _alert(sentence="line one\nline two").payload["summary"]
+    summary = make_alert(sentence="line one\nline two").payload["summary"]
     assert summary == (
         "troops_deployed: 'up to 12,000' (Volodymyr Zelensky via Reuters, Fox News, 2025-11-03) "
         "contradicts 'about 14,000' (Seoul, Yonhap, 2025-11-02) [low]"
@@ -125,15 +105,15 @@ def test_summary_is_one_line_naming_both_figures_and_sources() -> None:
 
 
 def test_missing_published_date_is_none_in_the_payload() -> None:
-    new, old = _pair()
+    new, old = make_alert_pair()
     old = replace(old, published_at=None, outlet=None)
-    alert = build_alert(_contradiction(new, old), new, old, AlertRoute(url="file:a.jsonl"))
+    alert = build_alert(make_contradiction(new, old), new, old, AlertRoute(url="file:a.jsonl"))
     assert alert.payload["contradicts"][0]["published_at"] is None
     assert "(Seoul, date unknown)" in alert.payload["summary"]
 
 
 def test_message_says_what_contradicts_what_who_when_and_where() -> None:
-    title, body = render_message(_alert(severity="medium"))
+    title, body = render_message(make_alert(severity="medium"))
     assert "troops_deployed" in title and "medium" in title and "\n" not in title
     for text in (
         "up to 12,000",
@@ -170,7 +150,7 @@ def test_message_opens_with_a_one_line_headline_a_phone_shows_whole() -> None:
         surface="about 2,000",
         attributed_to="NIS",
     )
-    contradiction = replace(_contradiction(new, old, "high"), metric="troops_killed")
+    contradiction = replace(make_contradiction(new, old, "high"), metric="troops_killed")
     title, body = render_message(build_alert(contradiction, new, old, AlertRoute(url="file:a")))
     headline = "troops_killed: 'about 600' (Yonhap, 2025-11-04) vs 'about 2,000' (NIS, 2025-09-04)"
     assert body.splitlines()[0] == headline
@@ -182,7 +162,7 @@ def test_message_opens_with_a_one_line_headline_a_phone_shows_whole() -> None:
 
 
 def test_the_headline_stays_one_short_line_whatever_the_page_said() -> None:
-    title, body = render_message(_alert(surface="12,000\n\nFAKE: " + "x" * 400, attributed_to="A\u202eB\r\nC"))
+    title, body = render_message(make_alert(surface="12,000\n\nFAKE: " + "x" * 400, attributed_to="A\u202eB\r\nC"))
     headline = body.splitlines()[0]
     assert "\u202e" not in headline and len(headline) < 200 and headline.startswith("troops_deployed: '12,000 FAKE")
     assert "\n" not in title and not any(line.startswith("FAKE") for line in body.splitlines())
@@ -192,7 +172,7 @@ def test_message_is_plain_text_with_control_characters_stripped() -> None:
     hostile = (
         "<script>alert(1)</script> **bold** [x](https://evil.example)\x1b[31mred\x07\u202eevil\u200b\r\nFAKE: line"
     )
-    title, body = render_message(_alert(sentence=hostile, attributed_to="Ministry\x00\x1b]0;pwned\x07"))
+    title, body = render_message(make_alert(sentence=hostile, attributed_to="Ministry\x00\x1b]0;pwned\x07"))
     for ch in ("\x1b", "\x07", "\x00", "\u202e", "\u200b", "\r"):
         assert ch not in body and ch not in title
     # Left as literal text (no HTML escaping, no Markdown): Apprise escapes per channel.
@@ -203,19 +183,19 @@ def test_message_is_plain_text_with_control_characters_stripped() -> None:
 
 
 def test_long_quotes_are_capped() -> None:
-    _, body = render_message(_alert(sentence="x" * 5000))
+    _, body = render_message(make_alert(sentence="x" * 5000))
     quote = next(line for line in body.splitlines() if "Quote:" in line)
     assert 400 < len(quote) < 600 and quote.rstrip('"').endswith("…")
 
 
 def test_non_http_links_are_withheld() -> None:
-    new, old = _pair()
+    new, old = make_alert_pair()
     new = replace(new, url="javascript:alert(1)")
-    _, body = render_message(build_alert(_contradiction(new, old), new, old, AlertRoute(url="file:a")))
+    _, body = render_message(build_alert(make_contradiction(new, old), new, old, AlertRoute(url="file:a")))
     assert "javascript:" not in body and "withheld" in body
 
 
 def test_message_renders_from_a_payload_read_back_from_json() -> None:
-    alert = _alert()
+    alert = make_alert()
     stored = replace(alert, payload=json.loads(json.dumps(alert.payload, sort_keys=True)))
     assert render_message(stored) == render_message(alert)

@@ -4,57 +4,25 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from pipeline.alerting.messages import build_alert, json_line
+from pipeline.alerting.messages import json_line
 from pipeline.alerting.routes import AlertDeliveryError, route_label, send_alert
-from pipeline.records import Alert, Contradiction, Severity, SourcedClaim, stable_id
 from pipeline.topics import AlertRoute
-from tests.unit.factories import UP_TO_12K, make_article, make_sourced
-
-
-def _pair(**new_overrides: object) -> tuple[SourcedClaim, SourcedClaim]:
-    old = make_sourced(make_article(1, published_at=datetime(2025, 11, 2, 8, 30, tzinfo=UTC)), "Yonhap")
-    claim = {**UP_TO_12K, "stated_low": None, "relayed_by": "Reuters"}
-    claim["sentence"] = "Up to 12,000 North Korean troops are in Kursk, Zelensky said."
-    new = make_sourced(make_article(2), "Fox News", **{**claim, **new_overrides})
-    return new, old
-
-
-def _contradiction(new: SourcedClaim, old: SourcedClaim, severity: Severity = "low") -> Contradiction:
-    return Contradiction(
-        contradiction_id=stable_id(new.claim.claim_id, old.claim.claim_id),
-        claim_id=new.claim.claim_id,
-        other_claim_id=old.claim.claim_id,
-        topic="kursk",
-        metric="troops_deployed",
-        severity=severity,
-        rule="disjoint_intervals",
-        reason="[0, 12000] and [11200, 16800] barely overlap",
-    )
-
-
-def _alert(url: str = "file:alerts.jsonl", severity: Severity = "low", **new_overrides: object) -> Alert:
-    new, old = _pair(**new_overrides)
-    return build_alert(_contradiction(new, old, severity), new, old, AlertRoute(url=url, min_severity="note"))
-
-
-def _another(alert: Alert, n: int) -> Alert:
-    """The same alert under another id, as a second contradiction on the same route would be."""
-    alert_id = f"{alert.alert_id}-{n}"
-    return replace(alert, alert_id=alert_id, payload={**alert.payload, "alert_id": alert_id})
+from tests.unit.factories import (
+    another_alert,
+    make_alert,
+)
 
 
 def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path: Path) -> None:
-    alert = _alert(url="file:out/nested/alerts.jsonl")
+    alert = make_alert(url="file:out/nested/alerts.jsonl")
     send_alert(alert, tmp_path)
     target = tmp_path / "out" / "nested" / "alerts.jsonl"
     assert target.read_text(encoding="utf-8").splitlines() == [json.dumps(alert.payload, sort_keys=True)]
-    second = _another(_alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode"), 2)
+    second = another_alert(make_alert(url="file:out/nested/alerts.jsonl", surface="upward of 12,000 — ünïcode"), 2)
     send_alert(second, tmp_path)
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and [json.loads(x) for x in lines] == [alert.payload, second.payload]
@@ -63,19 +31,19 @@ def test_file_route_appends_one_line_per_alert_and_creates_directories(tmp_path:
 
 def test_file_route_with_an_absolute_url(tmp_path: Path) -> None:
     target = tmp_path / "abs" / "alerts.jsonl"
-    send_alert(_alert(url=f"file://{target}"), tmp_path / "unused")
+    send_alert(make_alert(url=f"file://{target}"), tmp_path / "unused")
     assert len(target.read_text(encoding="utf-8").splitlines()) == 1
 
 
 def test_unicode_line_separators_in_a_quote_do_not_split_the_line(tmp_path: Path) -> None:
-    alert = _alert(sentence="before\u2028after\u2029end\x85!")
+    alert = make_alert(sentence="before\u2028after\u2029end\x85!")
     send_alert(alert, tmp_path)
     lines = (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and json.loads(lines[0]) == alert.payload
 
 
 def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
-    alerts = [_another(_alert(sentence=f"{n} " + "y" * 20_000), n) for n in range(16)]
+    alerts = [another_alert(make_alert(sentence=f"{n} " + "y" * 20_000), n) for n in range(16)]
     threads = [threading.Thread(target=send_alert, args=(a, tmp_path)) for a in alerts]
     for t in threads:
         t.start()
@@ -89,7 +57,7 @@ def test_concurrent_appends_never_interleave(tmp_path: Path) -> None:
 
 def test_file_route_writes_an_alert_once_however_often_it_is_sent(tmp_path: Path) -> None:
     """A run that crashed after writing the line but before marking the alert sends it again: no second line."""
-    alert, other = _alert(), _another(_alert(), 2)
+    alert, other = make_alert(), another_alert(make_alert(), 2)
     assert send_alert(alert, tmp_path) is True
     assert send_alert(alert, tmp_path) is False
     assert send_alert(other, tmp_path) is True
@@ -99,7 +67,7 @@ def test_file_route_writes_an_alert_once_however_often_it_is_sent(tmp_path: Path
 
 def test_a_torn_last_line_is_closed_and_does_not_count_as_written(tmp_path: Path) -> None:
     """A crash mid-write leaves half a line: the alert is written whole on the next line."""
-    alert = _alert()
+    alert = make_alert()
     whole = json_line(alert.payload)
     (tmp_path / "alerts.jsonl").write_text(whole[: len(whole) // 2], encoding="utf-8")
     assert send_alert(alert, tmp_path) is True
@@ -111,7 +79,7 @@ def test_a_torn_last_line_is_closed_and_does_not_count_as_written(tmp_path: Path
 def test_unwritable_file_route_raises_with_the_path(tmp_path: Path) -> None:
     (tmp_path / "blocker").write_text("a file, not a directory", encoding="utf-8")
     with pytest.raises(AlertDeliveryError, match="blocker"):
-        send_alert(_alert(url="file:blocker/alerts.jsonl"), tmp_path)
+        send_alert(make_alert(url="file:blocker/alerts.jsonl"), tmp_path)
 
 
 def test_missing_environment_variable_names_it_and_no_other_secret(
@@ -119,7 +87,7 @@ def test_missing_environment_variable_names_it_and_no_other_secret(
 ) -> None:
     monkeypatch.delenv("CLAIMWATCH_TEST_ABSENT", raising=False)
     monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
-    alert = _alert(url="json://${CLAIMWATCH_TEST_TOKEN}@hooks.example/${CLAIMWATCH_TEST_ABSENT}")
+    alert = make_alert(url="json://${CLAIMWATCH_TEST_TOKEN}@hooks.example/${CLAIMWATCH_TEST_ABSENT}")
     with pytest.raises(AlertDeliveryError, match="CLAIMWATCH_TEST_ABSENT") as info:
         send_alert(alert, tmp_path)
     assert "s3cr3t-value" not in str(info.value) and "CLAIMWATCH_TEST_TOKEN" not in str(info.value)
@@ -127,7 +95,7 @@ def test_missing_environment_variable_names_it_and_no_other_secret(
 
 def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
-    alert = _alert(url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
+    alert = make_alert(url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
     with pytest.raises(AlertDeliveryError, match="invalid alert route") as info:
         send_alert(alert, tmp_path)
     message = str(info.value)
@@ -136,7 +104,7 @@ def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: 
 
 def test_plain_https_url_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(AlertDeliveryError, match="json://"):
-        send_alert(_alert(url="https://hooks.example/abc"), tmp_path)
+        send_alert(make_alert(url="https://hooks.example/abc"), tmp_path)
 
 
 def test_route_label_shows_scheme_and_host_only() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.records import Batch, Failure, FeedPoll, RetryPolicy, Skipped
+from pipeline.records import Batch, Failure, RetryPolicy
 from pipeline.store.articles import stored_articles
 from pipeline.store.batches import load_batch, replace_claims
 from pipeline.store.checks import record_check
@@ -18,23 +18,11 @@ from pipeline.store.db import (
 )
 from pipeline.store.seen import retry_schedule, seen_urls
 from pipeline.store.session import migrate, open_store, table_counts
-from tests.unit.factories import make_article, make_claim
-
-
-def _batch(n_articles: int = 2) -> Batch:
-    articles = [make_article(i) for i in range(1, n_articles + 1)]
-    claims = [make_claim(a, start=5) for a in articles]
-    return Batch(
-        "kursk",
-        articles,
-        claims,
-        skipped=[Skipped("https://news.example/bad", "quarantined", "HTTP 404", "fetch")],
-        polls=[FeedPoll("https://news.example/feed", "ok", 3)],
-    )
+from tests.unit.factories import make_article, make_batch, make_claim
 
 
 def test_load_is_idempotent(db_path: Path) -> None:
-    batch = _batch()
+    batch = make_batch()
     with open_store(db_path) as con:
         first = load_batch(con, batch, "run-1")
         second = load_batch(con, batch, "run-2")
@@ -56,7 +44,7 @@ def test_same_text_at_another_url_is_a_duplicate(db_path: Path) -> None:
 
 
 def test_a_crash_mid_load_leaves_the_database_as_it_was(db_path: Path) -> None:
-    good = _batch(1)
+    good = make_batch(1)
     with open_store(db_path) as con:
         load_batch(con, good, "r1")
         before = table_counts(con)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,26 +17,6 @@ from pipeline.store.db import (
     snapshot_path,
 )
 from pipeline.store.session import open_store
-
-
-@pytest.fixture
-def lock_holder(db_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process (an analyst's session) holding the live database open for writing."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_connect_fails_within_seconds_naming_the_lock_holder_and_the_snapshot(

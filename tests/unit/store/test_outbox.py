@@ -4,29 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.records import Alert, Batch, Contradiction, FeedPoll, Skipped
+from pipeline.records import Alert, Contradiction
 from pipeline.store.batches import load_batch
 from pipeline.store.checks import record_check
 from pipeline.store.claims import topic_claims
 from pipeline.store.outbox import claim_alert, mark_delivered, mark_failed, pending_alerts
 from pipeline.store.session import open_store
-from tests.unit.factories import make_article, make_claim
-
-
-def _batch(n_articles: int = 2) -> Batch:
-    articles = [make_article(i) for i in range(1, n_articles + 1)]
-    claims = [make_claim(a, start=5) for a in articles]
-    return Batch(
-        "kursk",
-        articles,
-        claims,
-        skipped=[Skipped("https://news.example/bad", "quarantined", "HTTP 404", "fetch")],
-        polls=[FeedPoll("https://news.example/feed", "ok", 3)],
-    )
+from tests.unit.factories import make_batch
 
 
 def test_check_bookkeeping_and_outbox(db_path: Path) -> None:
-    batch = _batch()
+    batch = make_batch()
     with open_store(db_path) as con:
         load_batch(con, batch, "r1")
         pending, checked = topic_claims(con, "kursk")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from pipeline.records import Batch, FeedPoll, Skipped
+from pipeline.records import Batch
 from pipeline.settings import SQL_DIR
 from pipeline.store.batches import load_batch
 from pipeline.store.db import (
@@ -21,40 +19,7 @@ from pipeline.store.db import (
     snapshot_path,
 )
 from pipeline.store.session import migrate, open_store, publish_snapshot
-from tests.unit.factories import make_article, make_claim
-
-
-def _batch(n_articles: int = 2) -> Batch:
-    articles = [make_article(i) for i in range(1, n_articles + 1)]
-    claims = [make_claim(a, start=5) for a in articles]
-    return Batch(
-        "kursk",
-        articles,
-        claims,
-        skipped=[Skipped("https://news.example/bad", "quarantined", "HTTP 404", "fetch")],
-        polls=[FeedPoll("https://news.example/feed", "ok", 3)],
-    )
-
-
-@pytest.fixture
-def lock_holder(db_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """Another process (an analyst's session) holding the live database open for writing."""
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, time; c = duckdb.connect({str(db_path)!r}); print('ok', flush=True); time.sleep(60)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        yield holder
-    finally:
-        holder.kill()
-        holder.wait()
-
+from tests.unit.factories import make_article, make_batch, make_claim
 
 HOSTILE_NAMES = [  # DuckDB names the catalog after the file name up to its first dot
     "memory\" TO claimwatch_snapshot; COPY (SELECT 42) TO 'injected'; --.duckdb",
@@ -101,7 +66,7 @@ def test_publish_snapshot_fails_as_fast_when_the_live_file_is_held(
 
 def test_snapshot_is_a_full_copy_analysts_can_hold_open(db_path: Path) -> None:
     with open_store(db_path) as con:
-        load_batch(con, _batch(1), "r1")
+        load_batch(con, make_batch(1), "r1")
     snap = publish_snapshot(db_path)
     analyst = duckdb.connect(str(snap), read_only=True)
     try:
@@ -127,7 +92,7 @@ def test_a_hostile_database_name_writes_nothing_but_the_database_and_its_snapsho
     monkeypatch.chdir(work)  # where a relative COPY ... TO would land
     db = work / name
     with open_store(db) as con:
-        load_batch(con, _batch(1), "r1")
+        load_batch(con, make_batch(1), "r1")
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["work", name])
     snap = publish_snapshot(db)
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["work", name, snap.name])
