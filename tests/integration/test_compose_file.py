@@ -171,11 +171,46 @@ def test_simple_auth_manager_is_configured(common_env: dict[str, str], services:
     assert passwords in command_text(services["airflow-init"])
 
 
+SECRET_VARIABLES = ("AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "AIRFLOW_FERNET_KEY", "AIRFLOW_ADMIN_PASSWORD")
+_REFERENCE = re.compile(r"\$\{(\w+)(?:(:?[-?])([^}]*))?\}")
+
+
+def interpolate(text: str, environ: dict[str, str]) -> str:
+    """Compose's interpolation of one value: ``${VAR}``, ``${VAR:-default}``, ``${VAR:?message}`` (an error)."""
+
+    def one(m: re.Match[str]) -> str:
+        name, op, arg = m[1], m[2], m[3]
+        value = environ.get(name)
+        if op in (":?", "?") and not value:
+            raise ValueError(f"required variable {name} is missing a value: {arg}")
+        if op in (":-", "-") and not value:
+            return arg
+        return value or ""
+
+    return _REFERENCE.sub(one, text.replace("$$", "\0")).replace("\0", "$")
+
+
 @pytest.mark.parametrize(
     "key", ["AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__API__SECRET_KEY", "AIRFLOW__CORE__FERNET_KEY"]
 )
-def test_secrets_come_from_the_environment(common_env: dict[str, str], key: str) -> None:
-    assert re.fullmatch(r"\$\{\w+:-[^}]*\}", common_env[key]), f"{key} should be ${{VAR:-default}}"
+def test_secrets_are_required_from_the_environment(common_env: dict[str, str], key: str) -> None:
+    assert re.fullmatch(r"\$\{\w+:\?[^}]+\}", common_env[key]), f"{key} should be ${{VAR:?message}}"
+
+
+def test_no_secret_has_a_default(compose: dict[str, Any]) -> None:
+    defaults = {m[1]: m[3] for value in strings_in(compose) for m in _REFERENCE.finditer(value) if m[2] == ":-"}
+    assert not set(SECRET_VARIABLES) & set(defaults), defaults
+    assert "admin:admin" not in COMPOSE_FILE.read_text(encoding="utf-8").replace("${AIRFLOW_ADMIN_USERNAME:-admin}", "")
+
+
+@pytest.mark.parametrize("missing", SECRET_VARIABLES)
+def test_the_stack_refuses_to_start_while_a_secret_is_unset(compose: dict[str, Any], missing: str) -> None:
+    environ = {name: "s3cr3t-value" for name in SECRET_VARIABLES if name != missing}
+    with pytest.raises(ValueError, match=f"required variable {missing} is missing a value"):
+        for value in strings_in(compose):
+            interpolate(value, environ)
+    for value in strings_in(compose):  # and with every secret set, nothing is missing
+        interpolate(value, {name: "s3cr3t-value" for name in SECRET_VARIABLES})
 
 
 def strings_in(node: Any) -> list[str]:
