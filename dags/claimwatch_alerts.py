@@ -7,12 +7,19 @@ triggering event, and a missed or repeated run loses or duplicates nothing.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from pipeline.orchestration.edge import ALERTS_DAG_ID, CLAIMS_ASSET_NAME, default_args, plan_jobs, run_step
+from pipeline.orchestration.edge import (
+    ALERTS_DAG_ID,
+    CLAIMS_ASSET_NAME,
+    default_args,
+    plan_jobs,
+    run_step,
+    step_doc,
+)
 from pipeline.orchestration.notifiers import RunFailureNotifier
 from pipeline.settings import DUCKDB_POOL
 
@@ -23,6 +30,8 @@ from pipeline.settings import DUCKDB_POOL
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=timedelta(hours=1),
+    description="New claims checked against their metrics' state; contradiction alerts queued and delivered",
     default_args=default_args(retries=5, max_delay_minutes=15),
     tags=["claimwatch"],
     on_failure_callback=RunFailureNotifier(),
@@ -33,17 +42,17 @@ from pipeline.settings import DUCKDB_POOL
     doc_md=__doc__,
 )
 def claimwatch_alerts() -> None:
-    @task
+    @task(doc_md=step_doc("plan"))
     def plan() -> list[dict[str, Any]]:
         context = get_current_context()
         return plan_jobs(context["params"], context["run_id"])
 
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, doc_md=step_doc("detect"))
     def detect(job: dict[str, Any]) -> dict[str, Any]:
         run_step(job)
         return job
 
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, doc_md=step_doc("deliver"))
     def deliver(job: dict[str, Any]) -> dict[str, int]:
         return run_step(job)
 

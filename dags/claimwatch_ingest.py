@@ -7,12 +7,12 @@ instance per topic file.  Tasks that open DuckDB run in the one-slot
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from pipeline.orchestration.edge import CLAIMS_ASSET_NAME, INGEST_DAG_ID, default_args, plan_jobs, run_step
+from pipeline.orchestration.edge import CLAIMS_ASSET_NAME, INGEST_DAG_ID, default_args, plan_jobs, run_step, step_doc
 from pipeline.orchestration.notifiers import RunFailureNotifier
 from pipeline.settings import DUCKDB_POOL
 
@@ -25,6 +25,10 @@ CLAIMS = Asset(CLAIMS_ASSET_NAME)
     start_date=datetime(2025, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
+    # Fetch stops starting pages after 20 minutes and every task has a 30-minute timeout: a run
+    # still going after two hours is stuck, and failing it pages the ops route.
+    dagrun_timeout=timedelta(hours=2),
+    description="Feeds to pages to text to claims, checked and stored in DuckDB, every hour",
     default_args=default_args(retries=3, max_delay_minutes=10),
     tags=["claimwatch"],
     on_failure_callback=RunFailureNotifier(),
@@ -41,32 +45,32 @@ CLAIMS = Asset(CLAIMS_ASSET_NAME)
     doc_md=__doc__,
 )
 def claimwatch_ingest() -> None:
-    @task
+    @task(doc_md=step_doc("plan"))
     def plan() -> list[dict[str, Any]]:
         context = get_current_context()
         return plan_jobs(context["params"], context["run_id"])
 
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, doc_md=step_doc("discover"))
     def discover(job: dict[str, Any]) -> dict[str, Any]:
         return run_step(job)
 
-    @task
+    @task(doc_md=step_doc("fetch"))
     def fetch(job: dict[str, Any]) -> dict[str, Any]:
         return run_step(job)
 
-    @task
+    @task(doc_md=step_doc("extract"))
     def extract(job: dict[str, Any]) -> dict[str, Any]:
         return run_step(job)
 
-    @task
+    @task(doc_md=step_doc("validate"))
     def validate(job: dict[str, Any]) -> dict[str, Any]:
         return run_step(job)
 
-    @task(pool=DUCKDB_POOL, outlets=[CLAIMS])
+    @task(pool=DUCKDB_POOL, outlets=[CLAIMS], doc_md=step_doc("load"))
     def load(job: dict[str, Any]) -> dict[str, int]:
         return run_step(job)
 
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, doc_md=step_doc("watch"))
     def watch(job: dict[str, Any]) -> dict[str, int]:
         return run_step(job)
 

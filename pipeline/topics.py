@@ -229,6 +229,8 @@ class TopicConfig(_Strict):
     # Operations alerts (a failed run, a broken or silent feed): never sent on the contradiction routes.
     ops_alerts: list[AlertRoute] = []
     feed_health: FeedHealthSpec = FeedHealthSpec()
+    # Hours without a successful ingest after which the watchdog and `claimwatch health` page ops_alerts.
+    freshness_hours: Annotated[float, Field(gt=0, le=24 * 60)] = 6.0
     fetch: FetchSpec = FetchSpec()
     # ISO 639-1 codes of the languages the topic reads; a page in another one is skipped (empty: all).
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []

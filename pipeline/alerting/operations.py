@@ -25,7 +25,7 @@ from typing import Any
 
 from pipeline.alerting.messages import QUOTE_MAX_CHARS, capped, plain_line, routes_for
 from pipeline.alerting.routes import AlertDeliveryError, route_label, send_to_route
-from pipeline.ingest.health import FeedHealth
+from pipeline.ingest.health import FeedHealth, IngestFreshness
 from pipeline.records import Severity, stable_id
 from pipeline.topics import AlertRoute
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 KIND = "operations"
 RUN_FAILED_SEVERITY: Severity = "high"
 FEED_SEVERITY: dict[str, Severity] = {"broken": "medium", "silent": "low"}
+STALE_SEVERITY: Severity = "high"
 LEDGER = Path("ops") / "sent.jsonl"
 
 
@@ -118,6 +119,38 @@ def feed_condition(topic: str, health: FeedHealth, at: datetime) -> OpsAlert:
             "last_new_at": health.last_new_at.isoformat() if health.last_new_at else None,
             "judged_at": at.astimezone(UTC).isoformat(),
         },
+    )
+
+
+def ingest_stale(freshness: IngestFreshness) -> OpsAlert:
+    """No ingest of the topic succeeded within its ``freshness_hours``; one alert per stale spell
+    (keyed by the last success), however often the watchdog or an outside monitor asks."""
+    last = freshness.last_ok_at.astimezone(UTC).isoformat() if freshness.last_ok_at else "never"
+    hours = freshness.freshness.total_seconds() / 3600
+    return OpsAlert(
+        key=stable_id("ingest_stale", freshness.topic, last),
+        topic=freshness.topic,
+        condition="ingest_stale",
+        severity=STALE_SEVERITY,
+        headline=f"topic {freshness.topic}: no successful ingest within {hours:g} h ({freshness.detail})",
+        details={
+            "last_ok_at": None if freshness.last_ok_at is None else last,
+            "freshness_hours": hours,
+            "judged_at": freshness.judged_at.astimezone(UTC).isoformat(),
+        },
+    )
+
+
+def scheduler_stale(topic: str, last_heartbeat: datetime | None, at: datetime) -> OpsAlert:
+    """The Airflow scheduler has not sent a heartbeat lately, so no DAG runs; one alert per stale spell."""
+    last = last_heartbeat.astimezone(UTC).isoformat() if last_heartbeat else "never"
+    return OpsAlert(
+        key=stable_id("scheduler_stale", topic, last),
+        topic=topic,
+        condition="scheduler_stale",
+        severity=STALE_SEVERITY,
+        headline=f"the Airflow scheduler is not running (last heartbeat: {last}); topic {topic} is not ingested",
+        details={"last_heartbeat": last, "judged_at": at.astimezone(UTC).isoformat()},
     )
 
 

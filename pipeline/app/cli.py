@@ -65,6 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(p)
 
+    p = sub.add_parser("health", help="exit 1 and page ops_alerts when a topic has not ingested within freshness_hours")
+    p.add_argument("--topic", type=Path, action="append", help="topic YAML (repeatable; default: every topic)")
+    p.add_argument(
+        "--scheduler",
+        type=float,
+        metavar="SECONDS",
+        help="also fail when the Airflow scheduler's last heartbeat is older than SECONDS",
+    )
+    _add_db(p)
+
     p = sub.add_parser("alerts", help="the on-call workflow: list, acknowledge and resolve incidents")
     alerts = p.add_subparsers(dest="alerts_command", required=True)
     q = alerts.add_parser("list", help="incidents, most recent evidence first")
@@ -92,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": cmd_migrate,
         "query": cmd_query,
         "alerts": cmd_alerts,
+        "health": cmd_health,
     }
     try:
         return handlers[args.command](args, settings, db)
@@ -226,3 +237,18 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, db: Path) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from datetime import timedelta
+
+    from pipeline.app.health import SchedulerBeat, check, scheduler_heartbeat
+    from pipeline.steps.plan import topic_files_in
+    from pipeline.topics import load_topic
+
+    topics = [load_topic(f) for f in (args.topic or topic_files_in(settings.topics_dir))]
+    now = datetime.now(UTC)
+    beat = None
+    if args.scheduler is not None:
+        beat = SchedulerBeat(scheduler_heartbeat(settings), timedelta(seconds=args.scheduler), now)
+    return check(topics, db, settings, now, beat)

@@ -94,3 +94,28 @@ def _when(at: datetime | None) -> str:
 def _span(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestFreshness:
+    """When a topic last ingested successfully, and whether that is too long ago."""
+
+    topic: str
+    last_ok_at: datetime | None  # None: never
+    freshness: timedelta
+    judged_at: datetime
+
+    @property
+    def stale(self) -> bool:
+        return self.last_ok_at is None or self.judged_at - self.last_ok_at > self.freshness
+
+    @property
+    def detail(self) -> str:
+        if self.last_ok_at is None:
+            return "no successful ingest recorded"
+        return f"last successful ingest {_when(self.last_ok_at)}, {_span(self.judged_at - self.last_ok_at)} ago"
+
+
+def ingest_freshness(topic: str, last_ok_at: datetime | None, now: datetime, hours: float) -> IngestFreshness:
+    """The freshness verdict on a topic: stale once no ingest succeeded within ``hours``."""
+    return IngestFreshness(topic, last_ok_at, timedelta(hours=hours), now)

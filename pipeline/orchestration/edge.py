@@ -19,6 +19,8 @@ from pipeline.settings import DB_CONN_ID, Settings, settings_from_env
 
 INGEST_DAG_ID = "claimwatch_ingest"
 ALERTS_DAG_ID = "claimwatch_alerts"
+WATCHDOG_DAG_ID = "claimwatch_watchdog"
+OWNER = "claimwatch"
 CLAIMS_ASSET_NAME = "claimwatch_claims"
 
 
@@ -54,12 +56,22 @@ def default_args(retries: int, max_delay_minutes: int, settings: Settings | None
     (the command line uses short delays)."""
     settings = settings or settings_from_env()
     return {
+        "owner": OWNER,
         "retries": retries if settings.task_retries is None else settings.task_retries,
         "retry_delay": timedelta(seconds=settings.retry_delay_seconds),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=max_delay_minutes),
         "execution_timeout": timedelta(minutes=30),
     }
+
+
+def step_doc(task_id: str) -> str:
+    """The docstring of the step module a task runs, for the task's ``doc_md``: read, not imported,
+    so parsing a DAG file stays cheap and the task's documentation cannot drift from its code."""
+    import ast
+
+    path = Path(__file__).resolve().parents[1] / "steps" / f"{task_id}.py"
+    return ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
 
 
 def run_step(job: Mapping[str, Any]) -> Any:

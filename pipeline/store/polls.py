@@ -153,3 +153,9 @@ def judge_feeds(con: Any, topic: TopicConfig, now: datetime) -> list[FeedHealth]
     history = recent_polls(con, topic.name, topic.feed_health.history_polls)
     labels = [feeds.feed_address(f) for f in topic.feeds]  # the key polls are recorded under
     return [feed_health(label, history.get(label, []), now, topic.feed_health) for label in labels]
+
+
+def last_good_ingest(con: duckdb.DuckDBPyConnection, topic: str) -> datetime | None:
+    """When a load of the topic last committed: ok polls are written only in the load's transaction."""
+    row = con.execute("SELECT max(polled_at) FROM feed_polls WHERE topic = ? AND ok", [topic]).fetchone()
+    return None if row is None or row[0] is None else row[0]

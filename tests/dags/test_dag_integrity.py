@@ -10,6 +10,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((REPO_ROOT / "dags").glob("*.py"))
+DAG_IDS = ["claimwatch_ingest", "claimwatch_alerts", "claimwatch_watchdog"]
 HEAVY_MODULES = [
     "duckdb",
     "great_expectations",
@@ -31,7 +32,7 @@ def dagbag():  # type: ignore[no-untyped-def]
 
 def test_no_import_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == {"claimwatch_ingest", "claimwatch_alerts"}
+    assert set(dagbag.dags) == set(DAG_IDS)
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)
@@ -71,14 +72,14 @@ def test_duckdb_tasks_use_the_single_slot_pool(dagbag, dag_id: str) -> None:  # 
         assert dag.get_task(task_id).pool == "duckdb_writer"
 
 
-@pytest.mark.parametrize("dag_id", ["claimwatch_ingest", "claimwatch_alerts"])
+@pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_tasks_retry_with_backoff(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
     for task in dagbag.dags[dag_id].tasks:
         assert task.retries >= 1
         assert task.retry_exponential_backoff
 
 
-@pytest.mark.parametrize("dag_id", ["claimwatch_ingest", "claimwatch_alerts"])
+@pytest.mark.parametrize("dag_id", DAG_IDS)
 def test_every_task_id_names_the_step_module_it_runs(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
     from pipeline.steps import PLAN, step_module
 
@@ -96,3 +97,12 @@ def test_a_task_id_without_a_step_module_is_refused() -> None:
         step_module("fetch_pages")
     with pytest.raises(ValueError, match="takes no job"):
         step_module("plan")
+
+
+@pytest.mark.parametrize("dag_id", DAG_IDS)
+def test_every_dag_has_an_owner_a_description_docs_and_a_run_timeout(dagbag, dag_id: str) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags[dag_id]
+    assert dag.description and dag.doc_md and dag.dagrun_timeout is not None
+    for task in dag.tasks:
+        assert task.owner == "claimwatch", task.task_id
+        assert task.doc_md and len(task.doc_md.split()) >= 5, f"{dag_id}.{task.task_id} has no documentation"

@@ -69,3 +69,14 @@ def test_a_broken_feed_says_when_it_last_answered_and_the_last_error() -> None:
         "source broken" in verdict.detail and "2025-12-01 00:00 UTC" in verdict.detail and "HTTP 503" in verdict.detail
     )
     assert not feed_health(FEED, polls[:-1], T0 + timedelta(hours=3), SPEC).alerting
+
+
+def test_ingest_is_stale_once_no_load_succeeded_within_the_freshness_window() -> None:
+    from pipeline.ingest.health import ingest_freshness
+
+    last = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+    fresh = ingest_freshness("kursk", last, last + timedelta(hours=5, minutes=59), hours=6)
+    stale = ingest_freshness("kursk", last, last + timedelta(hours=6, minutes=1), hours=6)
+    never = ingest_freshness("kursk", None, last, hours=6)
+    assert (fresh.stale, stale.stale, never.stale) == (False, True, True)
+    assert "6.0 h ago" in stale.detail and never.detail == "no successful ingest recorded"
