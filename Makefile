@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test test-fast lint lock bench clean
+.PHONY: install demo ui test test-fast lint lock bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: install
 	$(BIN)/claimwatch demo
+
+# The Airflow UI with the Disagreements page on http://127.0.0.1:8080, from this venv (no Docker).
+ui: install
+	$(BIN)/claimwatch ui
 
 # Two test workers (pytest-xdist): most of the time goes to single-threaded subprocesses
 # (`claimwatch run`, an Airflow stack), so a second worker uses the second core.  Each worker

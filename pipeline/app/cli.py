@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(p)
 
+    p = sub.add_parser("ui", help="start the Airflow UI with the claimwatch page on 127.0.0.1 (airflow standalone)")
+    p.add_argument("--port", type=int, default=8080, help="port of the UI and API (default 8080)")
+    _add_db(p)
+
     p = sub.add_parser("health", help="exit 1 and page ops_alerts when a topic has not ingested within freshness_hours")
     p.add_argument("--topic", type=Path, action="append", help="topic YAML (repeatable; default: every topic)")
     p.add_argument(
@@ -103,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "query": cmd_query,
         "alerts": cmd_alerts,
         "health": cmd_health,
+        "ui": cmd_ui,
     }
     try:
         return handlers[args.command](args, settings, db)
@@ -252,3 +257,9 @@ def cmd_health(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     if args.scheduler is not None:
         beat = SchedulerBeat(scheduler_heartbeat(settings), timedelta(seconds=args.scheduler), now)
     return check(topics, db, settings, now, beat)
+
+
+def cmd_ui(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.app.ui import run_ui
+
+    return run_ui(settings, db, args.port)
