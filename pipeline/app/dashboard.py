@@ -112,9 +112,7 @@ def create_app(snapshot: Callable[[], Path], dependencies: Sequence[Any] = ()) -
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
-    app = FastAPI(
-        title="claimwatch", dependencies=list(dependencies), docs_url=None, redoc_url=None, openapi_url=None
-    )
+    app = FastAPI(title="claimwatch", dependencies=list(dependencies), docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
