@@ -18,7 +18,8 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -44,11 +45,6 @@ CONNECT_TIMEOUT_MAX_SECONDS = 10.0
 
 class AlertDeliveryError(RuntimeError):
     """An alert that could not be sent; it stays pending and is retried."""
-
-
-def expand_env(url: str, environ: Mapping[str, str]) -> str:
-    """Replace ``${VAR}`` with its value, so secrets live in the environment, not in topic files."""
-    return expand_route(url, environ).text
 
 
 def expand_route(url: str, environ: Mapping[str, str]) -> envrefs.Expanded:
@@ -225,7 +221,7 @@ def _notify_apprise(
     service.socket_connect_timeout, service.socket_read_timeout = timeouts
     service.redirects = False
     if scheme in JSON_SCHEMES:
-        with envrefs.redacted_logs(route.secrets):
+        with _http_library_logs_off():
             _post_webhook(service, label, route, alert_id, (title, json_line(payload)), notify_type.value, timeouts)
         log.info("alert %s sent to %s", alert_id, label)
         return
@@ -238,6 +234,26 @@ def _notify_apprise(
     if not sent:
         raise AlertDeliveryError(f"alert route {label}: the channel did not accept the alert (see Apprise warnings)")
     log.info("alert %s sent to %s", alert_id, label)
+
+
+class _Nothing(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextmanager
+def _http_library_logs_off(names: tuple[str, ...] = ("httpx", "httpcore")) -> Iterator[None]:
+    """httpx logs each request's full URL, and a webhook's path often is its token: while a webhook is
+    posted only ``route_label`` speaks of it (the send and its outcome are logged here, or raised)."""
+    quiet = _Nothing()
+    loggers = [logging.getLogger(n) for n in names]
+    for lg in loggers:
+        lg.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeFilter(quiet)
 
 
 _JSON_PLUGIN_FIELDS = (

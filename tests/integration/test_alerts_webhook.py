@@ -111,3 +111,13 @@ def test_a_webhook_request_is_the_one_apprise_builds_from_the_url(tmp_path: Path
     assert set(envelope) == {"version", "title", "message", "level", "team"}
     assert envelope["level"] == "warning" and envelope["team"] == "kursk"
     assert json.loads(envelope["message"]) == alert.payload
+
+
+def test_a_webhook_send_logs_the_route_label_never_its_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    with webhook_receiver() as hook:
+        alert = _alert(hook.url.replace("/hook", "/t0ken-in-path"))
+        send_alert(alert, tmp_path)
+        port = hook.url.split(":")[2].split("/")[0]
+    assert f"alert {alert.alert_id} sent to json://127.0.0.1:{port}" in caplog.text
+    assert "t0ken" not in caplog.text
