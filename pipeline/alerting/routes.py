@@ -187,7 +187,7 @@ def _notify_apprise(
     message: tuple[str, str],
     timeout_seconds: float,
 ) -> None:
-    """Send through Apprise; ``json://``/``jsons://`` webhooks get the payload itself.
+    """Send to an Apprise URL; ``json://``/``jsons://`` webhooks get the payload itself.
 
     For those routes ``message`` is the alert payload as a JSON string (the
     same line a ``file:`` route writes) inside the envelope of Apprise's JSON
