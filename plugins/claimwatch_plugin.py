@@ -4,7 +4,8 @@ The page is read-only and shows data from the analyst snapshot.  A plugin app
 is mounted outside Airflow's auth, so the app itself requires the UI's login:
 the same JWT the api-server issues (the UI's ``_token`` cookie or an
 ``Authorization: Bearer`` header), checked by the api-server's own auth
-manager.  Without it the page answers 401 (403 for a forged token).
+manager.  Without it the page answers 401 (403 for a forged token).  The
+app serves no documentation routes (``/docs``, ``/redoc``, ``/openapi.json``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,11 @@ webhooks (``json://``) also get it as an ``Idempotency-Key`` header.  A file
 route is exactly-once: a line already holding the alert id is not written
 again.  Other channels are at-least-once; a resend carries the same id.  The
 human message is handed to Apprise declared as TEXT, so Apprise escapes it for
-HTML/Markdown channels instead of rendering it.
+HTML/Markdown channels instead of rendering it.  No route follows a redirect:
+an alert goes only to the host its route names, and a webhook answering 3xx
+fails the attempt with the ``Location`` it pointed at.  ``${VAR}`` references
+are expanded in every kind of route, ``file:`` paths included, and written
+back in place of their values in every log line and error.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ import fcntl
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from pipeline import envrefs
 from pipeline.alerting.messages import json_line, render_message
@@ -42,10 +47,10 @@ class AlertDeliveryError(RuntimeError):
     """An alert that could not be sent; it stays pending and is retried."""
 
 
-def expand_env(url: str, environ: Mapping[str, str]) -> str:
-    """Replace ``${VAR}`` with its value, so secrets live in the environment, not in topic files."""
+def expand_route(url: str, environ: Mapping[str, str]) -> envrefs.Expanded:
+    """The route with its ``${VAR}`` filled in, and the values to redact from whatever is said about it."""
     try:
-        return envrefs.expand(url, environ, what=f"alert route {route_label(url)}").text
+        return envrefs.expand(url, environ, what=f"alert route {route_label(url)}")
     except envrefs.MissingVariableError as exc:
         raise AlertDeliveryError(str(exc)) from None
 
@@ -118,12 +123,16 @@ def send_to_route(
     """The route sender every kind of alert shares: a ``file:`` route gets ``payload`` as one JSON line
     (exactly once per ``alert_id``), a webhook the payload with ``alert_id`` as its idempotency key, any
     other Apprise channel the plain-text ``message`` (title, body).  False when a file already held it."""
-    path = file_route_path(route_url, data_dir)
+    route = expand_route(route_url, os.environ)
+    path = file_route_path(route.text, data_dir)
     if path is not None:
-        written = _append_once(path, alert_id, json_line(payload))
-        log.info("alert %s %s %s", alert_id, "appended to" if written else "already in", path)
+        try:
+            written = _append_once(path, alert_id, json_line(payload))
+        except AlertDeliveryError as exc:
+            raise AlertDeliveryError(route.redact(str(exc))) from None
+        log.info("alert %s %s %s", alert_id, "appended to" if written else "already in", route.redact(str(path)))
         return written
-    _notify_apprise(route_url, alert_id, severity, payload, message, timeout_seconds)
+    _notify_apprise(route_url, route, alert_id, severity, payload, message, timeout_seconds)
     return True
 
 
@@ -171,35 +180,34 @@ def _line_alert_id(raw: bytes) -> str | None:
 
 def _notify_apprise(
     route_url: str,
+    route: envrefs.Expanded,
     alert_id: str,
     severity: str,
     payload: Mapping[str, Any],
     message: tuple[str, str],
     timeout_seconds: float,
 ) -> None:
-    """Send through Apprise; ``json://``/``jsons://`` webhooks get the payload itself.
+    """Send to an Apprise URL; ``json://``/``jsons://`` webhooks get the payload itself.
 
-    Apprise's JSON plugin always posts its own envelope
-    ``{"version", "title", "message", "attachments", "type"}``.  For those
-    routes ``message`` is the alert payload as a JSON string (the same line a
-    ``file:`` route writes) and ``title`` the human title, so a receiver does
-    ``json.loads(body["message"])``; the alert id also goes in the
-    ``Idempotency-Key`` header (the plugin's ``+Header`` URL arguments, set on
-    the instance so the id never passes through URL quoting).  Other channels
-    get the plain-text ``message`` (``render_message``'s, which ends with the alert id).  The
-    body is declared TEXT so Apprise escapes it for HTML/Markdown services
-    rather than render it.  The route's timeout replaces Apprise's 4 s socket
-    timeouts (its ``cto``/``rto`` URL arguments), so a receiver that answers
-    slowly is not counted as a failure and sent the alert again.
+    For those routes ``message`` is the alert payload as a JSON string (the
+    same line a ``file:`` route writes) inside the envelope of Apprise's JSON
+    plugin (``{"version", "title", "message", "attachments", "type"}``), so a
+    receiver does ``json.loads(body["message"])``, and the alert id also goes in
+    the ``Idempotency-Key`` header (see ``_post_webhook``).  Other channels get
+    the plain-text ``message`` (``render_message``'s, which ends with the alert
+    id), declared TEXT so Apprise escapes it for HTML/Markdown services rather
+    than render it.  The route's timeout replaces Apprise's 4 s socket timeouts
+    (its ``cto``/``rto`` URL arguments), so a receiver that answers slowly is
+    not counted as a failure and sent the alert again; redirects are off (also
+    against a ``redirect=yes`` in the URL), so an alert never reaches a host
+    nobody configured.
     """
     import apprise
 
     label = route_label(route_url)
-    url = expand_env(route_url, os.environ)
+    url = route.text
     scheme = url.split("://", 1)[0].lower() if "://" in url else "?"
     title, body = message
-    if scheme in JSON_SCHEMES:
-        body = json_line(payload)
     notify_type = apprise.NotifyType.WARNING if severity_rank(severity) >= 2 else apprise.NotifyType.INFO
 
     try:
@@ -209,12 +217,14 @@ def _notify_apprise(
     if service is None:
         hint = "; for a plain webhook use json:// or jsons://" if scheme in ("http", "https") else ""
         raise AlertDeliveryError(f"invalid alert route (scheme {scheme!r}){hint}")
-    service.socket_connect_timeout, service.socket_read_timeout = send_timeouts(timeout_seconds)
+    timeouts = send_timeouts(timeout_seconds)
+    service.socket_connect_timeout, service.socket_read_timeout = timeouts
+    service.redirects = False
     if scheme in JSON_SCHEMES:
-        headers = getattr(service, "headers", None)  # the JSON plugin's ``+Header=value`` URL arguments
-        if not isinstance(headers, dict):
-            raise AlertDeliveryError(f"alert route {label}: this Apprise cannot add an {IDEMPOTENCY_HEADER} header")
-        headers[IDEMPOTENCY_HEADER] = alert_id
+        with _http_library_logs_off():
+            _post_webhook(service, label, route, alert_id, (title, json_line(payload)), notify_type.value, timeouts)
+        log.info("alert %s sent to %s", alert_id, label)
+        return
     sender = apprise.Apprise()
     sender.add(service)
     try:
@@ -224,3 +234,129 @@ def _notify_apprise(
     if not sent:
         raise AlertDeliveryError(f"alert route {label}: the channel did not accept the alert (see Apprise warnings)")
     log.info("alert %s sent to %s", alert_id, label)
+
+
+class _Nothing(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+@contextmanager
+def _http_library_logs_off(names: tuple[str, ...] = ("httpx", "httpcore")) -> Iterator[None]:
+    """httpx logs each request's full URL, and a webhook's path often is its token: while a webhook is
+    posted only ``route_label`` speaks of it (the send and its outcome are logged here, or raised)."""
+    quiet = _Nothing()
+    loggers = [logging.getLogger(n) for n in names]
+    for lg in loggers:
+        lg.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for lg in loggers:
+            lg.removeFilter(quiet)
+
+
+_JSON_PLUGIN_FIELDS = (
+    "secure",
+    "host",
+    "port",
+    "fullpath",
+    "method",
+    "params",
+    "headers",
+    "payload_extras",
+    "user",
+    "password",
+    "verify_certificate",
+    "json_version",
+    "app_id",
+)
+
+
+def location_label(location: str | None, target: str) -> str:
+    """Where a redirect pointed, for an error: scheme, host, port and path (relative ones resolved
+    against ``target``), never credentials or a query."""
+    if not location:
+        return "no Location"
+    try:
+        parts = urlsplit(urljoin(target, location.strip()))
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "an unreadable Location"
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{port}{parts.path}"[:300]
+
+
+def webhook_envelope(
+    title: str, body: str, notify_type: str, version: str, extras: Mapping[str, str]
+) -> dict[str, Any]:
+    """The body Apprise's JSON plugin posts, with its ``:key=value`` URL arguments applied the way it applies
+    them (``:title=subject`` renames a field, ``:title=`` drops it, ``:team=ops`` adds one)."""
+    envelope: dict[str, Any] = {
+        "version": version,
+        "title": title,
+        "message": body,
+        "attachments": [],
+        "type": notify_type,
+    }
+    for key, value in extras.items():
+        if key not in envelope:
+            envelope[key] = value
+        elif value:
+            envelope[value] = envelope.pop(key)
+        else:
+            del envelope[key]
+    return envelope
+
+
+def _post_webhook(
+    service: Any,
+    label: str,
+    route: envrefs.Expanded,
+    alert_id: str,
+    message: tuple[str, str],
+    notify_type: str,
+    timeouts: tuple[float, float],
+) -> None:
+    """The request Apprise's JSON plugin would make, sent here so that a redirect is seen and refused.
+
+    The plugin hands a 3xx to ``requests``, which follows it (a 302 or 303
+    turns the POST into a GET, so the target gets nothing and the send counts
+    as delivered; a 307 re-posts the alert to wherever the receiver points)
+    and never shows the response.  Apprise still reads the URL (``+Header``,
+    ``-param`` and ``:key`` arguments, ``method``, credentials, ``verify``); only
+    the send is ours, with redirects off: any answer but 2xx fails the attempt,
+    and a 3xx names its ``Location`` (scheme and host, resolved against the
+    route), so the alert stays pending and is retried.
+    """
+    import httpx
+
+    if not all(hasattr(service, name) for name in _JSON_PLUGIN_FIELDS):
+        raise AlertDeliveryError(f"alert route {label}: this Apprise's JSON plugin does not expose its request")
+    port = f":{service.port}" if isinstance(service.port, int) else ""
+    target = f"{'https' if service.secure else 'http'}://{service.host}{port}{service.fullpath}"
+    title, body = message
+    envelope = webhook_envelope(title, body, notify_type, service.json_version, service.payload_extras)
+    headers = {"User-Agent": service.app_id, "Content-Type": "application/json", **service.headers}
+    headers[IDEMPOTENCY_HEADER] = alert_id
+    auth = (service.user, service.password or "") if service.user else None
+    connect, read = timeouts
+    try:
+        with httpx.Client(
+            verify=service.verify_certificate, timeout=httpx.Timeout(read, connect=connect), follow_redirects=False
+        ) as client:
+            response = client.request(
+                service.method, target, params=service.params, headers=headers, content=json.dumps(envelope), auth=auth
+            )
+    except httpx.HTTPError as exc:
+        raise AlertDeliveryError(f"alert route {label}: sending failed ({type(exc).__name__})") from None
+    status = response.status_code
+    if 300 <= status < 400:
+        where = route.redact(location_label(response.headers.get("location"), target))
+        raise AlertDeliveryError(
+            f"alert route {label}: the receiver answered {status} redirecting to {where}; redirects are not"
+            " followed (an alert goes only to the host its route names)"
+        )
+    if not 200 <= status < 300:
+        raise AlertDeliveryError(f"alert route {label}: the receiver answered {status}")

@@ -199,17 +199,15 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings, db: Path) -> int:
 
 
 def cmd_query(args: argparse.Namespace, settings: Settings, db: Path) -> int:
-    """Read-only; the snapshot by default, so a long query never holds up the pipeline."""
-    from pipeline.store.db import connect, snapshot_path
+    """One reading statement, sandboxed (``pipeline.app.query``); the snapshot by default, so a long
+    query never holds up the pipeline.  A refused or failing query is one line on stderr, exit 2."""
+    from pipeline.app.query import run_query
+    from pipeline.store.db import snapshot_path
 
     target = db if args.live else snapshot_path(db)
     if not target.exists():
         raise FileNotFoundError(f"no database at {target}: run 'claimwatch demo' or 'claimwatch run' first")
-    con = connect(target, read_only=True)
-    try:
-        con.sql(args.sql).show(max_rows=200, max_width=200)
-    finally:
-        con.close()
+    run_query(target, args.sql)
     return 0
 
 

@@ -105,12 +105,14 @@ def create_app(snapshot: Callable[[], Path], dependencies: Sequence[Any] = ()) -
     """The FastAPI app; ``snapshot`` is resolved per request so settings can change without a restart.
 
     ``dependencies`` guard every route: the plugin passes Airflow's login check,
-    because an app mounted by a plugin is otherwise outside Airflow's auth.
+    because an app mounted by a plugin is otherwise outside Airflow's auth.  FastAPI's
+    own documentation routes (``/docs``, ``/redoc``, ``/openapi.json``) would not carry
+    those dependencies, so they are not served at all: the page is the only route.
     """
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
-    app = FastAPI(title="claimwatch", dependencies=list(dependencies))
+    app = FastAPI(title="claimwatch", dependencies=list(dependencies), docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:

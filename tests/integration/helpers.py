@@ -25,10 +25,12 @@ CLAIMWATCH = Path(sys.executable).with_name("claimwatch")
 
 @dataclass(frozen=True)
 class Received:
-    """One POST as it arrived, before the receiver answered (or the sender gave up)."""
+    """One request as it arrived, before the receiver answered (or the sender gave up)."""
 
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
+    path: str = ""  # with its query
 
 
 @dataclass
@@ -38,6 +40,12 @@ class Webhook:
     status: int = 200
     delay: float = 0.0  # seconds the receiver takes to answer
     received: list[Received] = field(default_factory=list)
+    location: str | None = None  # a Location header to answer with (a redirect, with a 3xx status)
+
+    @property
+    def http_url(self) -> str:
+        """The receiver's own address, as a redirect would name it."""
+        return self.url.replace("json://", "http://", 1)
 
     def json_bodies(self) -> list[Any]:
         return [json.loads(b) for b in self.bodies]
@@ -45,10 +53,11 @@ class Webhook:
 
 @contextmanager
 def webhook_receiver() -> Iterator[Webhook]:
-    """An HTTP server on 127.0.0.1 that records every POST on arrival, then answers after ``delay``.
+    """An HTTP server on 127.0.0.1 that records every request on arrival, then answers after ``delay``.
 
     ``bodies`` holds the bodies it accepted (status 200), ``received`` every
-    request with its headers, including those whose sender stopped waiting.
+    request (a GET too, as a followed redirect would send) with its headers,
+    including those whose sender stopped waiting.
     """
     hook = Webhook(url="")
 
@@ -56,16 +65,21 @@ def webhook_receiver() -> Iterator[Webhook]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
-            hook.received.append(Received(dict(self.headers.items()), body))
+            hook.received.append(Received(dict(self.headers.items()), body, self.command, self.path))
             if hook.delay:
                 time.sleep(hook.delay)
             if hook.status == 200:
                 hook.bodies.append(body)
             try:
                 self.send_response(hook.status)
+                if hook.location is not None:
+                    self.send_header("Location", hook.location)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
             except OSError:  # the sender gave up (timeout, or it was killed)
                 pass
+
+        do_GET = do_PUT = do_POST
 
         def log_message(self, *args: object) -> None:
             pass

@@ -109,6 +109,31 @@ def test_a_timeout_shorter_than_the_receiver_resends_with_the_same_key(tmp_path:
     assert _rows(Path(job.db)) == {alert_id: ("delivered", 2)}
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_webhook_that_redirects_fails_the_attempt_naming_the_location_and_the_target_gets_nothing(
+    tmp_path: Path, status: int
+) -> None:
+    """Followed, a 302/303 turns the POST into a GET the target answers 200 (so "delivered"), a 307/308
+    re-posts the alert to a host nobody configured: the attempt fails instead, and is retried."""
+    with webhook_receiver() as target, webhook_receiver() as hook:
+        hook.status, hook.location = status, target.http_url + "?token=abc"
+        job = _job(tmp_path, hook.url, timeout=5)
+        [alert_id] = _queue(Path(job.db), "kursk_test", hook.url, 1)
+        for attempt in (1, 2):  # the task's retry finds it pending and tries again
+            with pytest.raises(AlertDeliveryError) as info:
+                deliver.run(job)
+            assert f"answered {status} redirecting to {target.http_url};" in str(info.value)
+            assert _rows(Path(job.db)) == {alert_id: ("pending", attempt)}
+        [(last_error,)] = query_rows(Path(job.db), "SELECT last_error FROM alerts")
+        assert target.http_url in last_error and "token=abc" not in last_error
+        assert [r.method for r in hook.received] == ["POST", "POST"] and _keys(hook) == [alert_id, alert_id]
+        assert target.received == []
+        hook.status, hook.location = 200, None  # the receiver fixed: the next retry delivers it, once
+        assert deliver.run(job) == {"delivered": 1}
+        assert deliver.run(job) == {"delivered": 0}
+    assert _rows(Path(job.db)) == {alert_id: ("delivered", 3)} and target.received == []
+
+
 _SENDER = (
     "import sys; from pipeline.steps import deliver; from pipeline.steps.job import Job; "
     "deliver.run(Job(*sys.argv[1:5]))"

@@ -88,3 +88,46 @@ def test_migrate_then_query(tmp_path: Path) -> None:
     assert out.returncode == 0 and "0" in out.stdout
     missing = run_cli(["query", "--db", str(tmp_path / "none.duckdb"), "SELECT 1"], {}, timeout=120)
     assert missing.returncode == 2 and "no database" in missing.stderr
+
+
+@pytest.fixture(scope="module")
+def analyst_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("query") / "c.duckdb"
+    with open_store(db) as con:
+        load_batch(con, Batch(topic="kursk", articles=[make_article(1)]), "r1")
+    publish_snapshot(db)
+    return db
+
+
+@pytest.mark.parametrize(
+    ("args", "sql"),
+    [
+        ([], "COPY (FROM articles) TO '{out}/articles.csv'"),
+        (["--live"], "COPY articles TO '{out}/articles.csv'"),
+        ([], "SELECT * FROM read_text('/etc/passwd')"),
+        ([], "SELECT * FROM read_csv('/etc/passwd')"),
+        ([], "SELECT * FROM glob('/etc/*')"),
+        ([], "INSTALL httpfs"),
+        ([], "SELECT 1; COPY (SELECT 1) TO '{out}/second.csv'"),
+        ([], "SELEC count(*) FROM articles"),
+    ],
+)
+def test_query_refuses_what_does_not_only_read(analyst_db: Path, tmp_path: Path, args: list[str], sql: str) -> None:
+    """Refused with exit 2 and one line on stderr; nothing written anywhere, no traceback."""
+    out = tmp_path / "out"
+    out.mkdir()
+    before = sorted(p.name for p in analyst_db.parent.iterdir())
+    result = run_cli(["query", *args, "--db", str(analyst_db), sql.format(out=out)], {}, timeout=120, cwd=out)
+    assert result.returncode == 2, result.stdout[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("claimwatch: error: "), result.stderr[-2000:]
+    assert "root:" not in result.stdout + result.stderr
+    assert list(out.iterdir()) == [] and sorted(p.name for p in analyst_db.parent.iterdir()) == before
+
+
+def test_query_reads_the_views_of_the_snapshot(analyst_db: Path) -> None:
+    sql = "SELECT 'figures: ' || count(*) AS n FROM claims_with_source"
+    result = run_cli(["query", "--db", str(analyst_db), sql], {}, timeout=120)
+    assert result.returncode == 0 and "figures: 0" in result.stdout, result.stderr[-2000:]
+    live = run_cli(["query", "--live", "--db", str(analyst_db), "FROM articles SELECT url"], {}, timeout=120)
+    assert live.returncode == 0 and make_article(1).url in live.stdout, live.stderr[-2000:]

@@ -55,6 +55,25 @@ def test_bad_topic_file_fails_before_airflow_starts(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "airflow").exists()
 
 
+def test_an_unknown_alert_route_scheme_fails_the_run_at_once(tmp_path: Path) -> None:
+    """Not after a whole ingest with alerts queued that can never be sent: before Airflow starts."""
+    import time
+
+    from pipeline.app.sample_site import serve_site
+
+    env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
+    db = tmp_path / "c.duckdb"
+    with serve_site() as base:
+        topic = write_topic(tmp_path / "t.yaml", f"{base}/feed.xml", ["file:alerts.jsonl", "bogus://s3cr3t@hooks/x"])
+        started = time.monotonic()
+        result = run_cli(["run", "--topic", str(topic), "--db", str(db)], env, timeout=120)
+        took = time.monotonic() - started
+    assert result.returncode == 2, result.stderr[-3000:]
+    [line] = [x for x in result.stderr.splitlines() if x.strip()]
+    assert line.startswith(f"claimwatch: error: {topic}: alerts.1.url") and "'bogus'" in line and "s3cr3t" not in line
+    assert took < 30 and not db.exists() and not (tmp_path / "airflow").exists()
+
+
 def test_alerts_survive_a_channel_outage_and_are_sent_once(tmp_path: Path) -> None:
     """The webhook is down on the first run: alerts stay queued, then go out once when it is back."""
     from pipeline.app.sample_site import serve_site

@@ -30,6 +30,19 @@ def test_plugin_is_valid_for_airflow(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert response.status_code == 401  # no login, no page: Airflow's auth manager is never even asked
 
 
+DOCS_PATHS = ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect")
+
+
+def test_the_plugin_app_serves_no_documentation_routes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """FastAPI's docs routes do not carry the app's login dependency, so they must not exist."""
+    monkeypatch.setenv("CLAIMWATCH_DB", str(tmp_path / "c.duckdb"))
+    module = runpy.run_path(str(REPO_ROOT / "plugins" / "claimwatch_plugin.py"))
+    (app_spec,) = module["ClaimwatchPlugin"].fastapi_apps
+    client = TestClient(app_spec["app"])
+    assert {path: client.get(path).status_code for path in DOCS_PATHS} == dict.fromkeys(DOCS_PATHS, 404)
+    assert client.get("/").status_code == 401
+
+
 def test_page_follows_the_duckdb_connection_like_the_tasks(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CLAIMWATCH_DB", str(tmp_path / "env.duckdb"))
     monkeypatch.setenv(
@@ -57,6 +70,7 @@ def test_page_answers_only_to_a_logged_in_airflow_user(monkeypatch: pytest.Monke
     client = TestClient(create_app(apps="core"))
 
     assert client.get("/claimwatch/").status_code == 401
+    assert {p: client.get("/claimwatch" + p).status_code for p in DOCS_PATHS} == dict.fromkeys(DOCS_PATHS, 404)
     assert client.get("/claimwatch/", headers={"Authorization": "Bearer not.a.token"}).status_code == 403
     assert client.post("/auth/token", json={"username": "oncall", "password": "wrong"}).status_code == 401
 
@@ -70,3 +84,6 @@ def test_page_answers_only_to_a_logged_in_airflow_user(monkeypatch: pytest.Monke
     # the UI's own login travels as the ``_token`` cookie
     with_cookie = TestClient(client.app, cookies={"_token": token}).get("/claimwatch/")
     assert with_cookie.status_code == 200 and "Disagreements" in with_cookie.text
+    # not served to a logged-in user either: the page is the app's only route
+    logged_in = {p: client.get("/claimwatch" + p, headers={"Authorization": f"Bearer {token}"}) for p in DOCS_PATHS}
+    assert {p: r.status_code for p, r in logged_in.items()} == dict.fromkeys(DOCS_PATHS, 404)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.topics import TopicConfigError, load_topic
+from pipeline.topics import TopicConfigError, load_topic, parse_topic
 
 CATALOGUE = {
     "troops_deployed",
@@ -120,3 +120,71 @@ def test_languages_and_near_duplicate_threshold(kursk_topic_file: Path) -> None:
         parse_topic({**raw, "dedup": {"near_duplicate_similarity": 0.3}})
     with pytest.raises(TopicConfigError, match="languages"):
         parse_topic({**raw, "languages": ["English"]})
+
+
+@pytest.mark.parametrize("field", ["alerts", "ops_alerts"])
+def test_an_unknown_route_scheme_fails_the_topic_naming_the_field_and_the_scheme_only(
+    tmp_path: Path, kursk_topic_file: Path, field: str
+) -> None:
+    raw = yaml.safe_load(kursk_topic_file.read_text())
+    raw[field] = [{"url": "file:alerts.jsonl"}, {"url": "bogus://s3cr3t@hooks.example/t0ken-path"}]
+    path = _write(tmp_path, raw)
+    with pytest.raises(TopicConfigError) as err:
+        load_topic(path)
+    text = str(err.value)
+    assert str(path) in text and f"{field}.1.url" in text and "'bogus'" in text and "Apprise" in text
+    assert "s3cr3t" not in text and "hooks.example" not in text and "t0ken" not in text
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://hooks.example/abc", "use json:// or jsons://"),
+        ("${HOOK_SCHEME}://hooks.example/abc", "write it out"),
+    ],
+)
+def test_route_schemes_that_cannot_be_sent_to(url: str, message: str) -> None:
+    with pytest.raises(TopicConfigError, match=r"alerts\.0\.url") as err:
+        parse_topic({"alerts": [{"url": url}]})
+    assert message in str(err.value) and "hooks.example" not in str(err.value)
+
+
+def test_known_schemes_load_without_their_variables_set(
+    kursk_topic_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CLAIMWATCH_TEST_UNSET", raising=False)
+    raw = yaml.safe_load(kursk_topic_file.read_text())
+    urls = [
+        "file:alerts-${CLAIMWATCH_TEST_UNSET}.jsonl",
+        "FILE:///var/alerts.jsonl",
+        "json://127.0.0.1:8080/${CLAIMWATCH_TEST_UNSET}",
+        "JSONS://hooks.example/x",
+        "slack://${CLAIMWATCH_TEST_UNSET}",
+        "mailto://${CLAIMWATCH_TEST_UNSET}@example.org",
+        "tgram://${CLAIMWATCH_TEST_UNSET}/123",
+    ]
+    topic = parse_topic({**raw, "alerts": [{"url": u} for u in urls], "ops_alerts": [{"url": urls[2]}]})
+    assert [r.url for r in topic.alerts] == urls
+
+
+def test_the_written_out_schemes_are_the_installed_apprise_schemes() -> None:
+    """The list topics are checked against is Apprise's own; an Apprise upgrade that changes it fails here."""
+    from pipeline.topics import APPRISE_SCHEMES, installed_apprise_schemes
+
+    assert installed_apprise_schemes() == APPRISE_SCHEMES
+
+
+def test_loading_a_topic_does_not_import_apprise(tmp_path: Path, kursk_topic_file: Path) -> None:
+    """Every step process loads its topic: Apprise's plugins (about 1.5 s) are loaded only by the ones that send."""
+    import subprocess
+    import sys
+
+    raw = yaml.safe_load(kursk_topic_file.read_text())
+    raw["alerts"] = [{"url": "json://127.0.0.1:9/hook"}, {"url": "slack://${CLAIMWATCH_TEST_UNSET}"}]
+    path = _write(tmp_path, raw)
+    code = (
+        "import sys; from pipeline.topics import load_topic; load_topic(sys.argv[1]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'apprise'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr[-2000:]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.alerting.messages import json_line
-from pipeline.alerting.routes import AlertDeliveryError, route_label, send_alert
+from pipeline.alerting.routes import AlertDeliveryError, location_label, route_label, send_alert
 from pipeline.topics import AlertRoute
 from tests.unit.factories import (
     another_alert,
@@ -82,6 +83,27 @@ def test_unwritable_file_route_raises_with_the_path(tmp_path: Path) -> None:
         send_alert(make_alert(url="file:blocker/alerts.jsonl"), tmp_path)
 
 
+def test_a_file_route_expands_its_variables_and_never_says_their_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
+    caplog.set_level("INFO", logger="pipeline.alerting.routes")
+    alert = make_alert(url="file:alerts-${CLAIMWATCH_TEST_TOKEN}.jsonl")
+    assert send_alert(alert, tmp_path) is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alerts-s3cr3t-value.jsonl"]
+    assert json.loads((tmp_path / "alerts-s3cr3t-value.jsonl").read_text(encoding="utf-8")) == alert.payload
+    assert send_alert(alert, tmp_path) is False  # the same file, so still exactly once
+    assert "alerts-${CLAIMWATCH_TEST_TOKEN}.jsonl" in caplog.text and "s3cr3t" not in caplog.text
+
+    (tmp_path / "s3cr3t-value").write_text("a file, not a directory", encoding="utf-8")
+    with pytest.raises(AlertDeliveryError) as info:
+        send_alert(make_alert(url="file:${CLAIMWATCH_TEST_TOKEN}/alerts.jsonl"), tmp_path)
+    assert "${CLAIMWATCH_TEST_TOKEN}/alerts.jsonl" in str(info.value) and "s3cr3t" not in str(info.value)
+    monkeypatch.delenv("CLAIMWATCH_TEST_TOKEN")
+    with pytest.raises(AlertDeliveryError, match="CLAIMWATCH_TEST_TOKEN is not set"):
+        send_alert(alert, tmp_path)
+
+
 def test_missing_environment_variable_names_it_and_no_other_secret(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -94,8 +116,9 @@ def test_missing_environment_variable_names_it_and_no_other_secret(
 
 
 def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A topic no longer loads with such a route; an alert queued for one earlier still fails cleanly."""
     monkeypatch.setenv("CLAIMWATCH_TEST_TOKEN", "s3cr3t-value")
-    alert = make_alert(url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
+    alert = replace(make_alert(), route_url="nosuchservice://${CLAIMWATCH_TEST_TOKEN}@example.org/path")
     with pytest.raises(AlertDeliveryError, match="invalid alert route") as info:
         send_alert(alert, tmp_path)
     message = str(info.value)
@@ -104,7 +127,7 @@ def test_invalid_apprise_url_names_the_scheme_only(tmp_path: Path, monkeypatch: 
 
 def test_plain_https_url_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(AlertDeliveryError, match="json://"):
-        send_alert(make_alert(url="https://hooks.example/abc"), tmp_path)
+        send_alert(replace(make_alert(), route_url="https://hooks.example/abc"), tmp_path)
 
 
 def test_route_label_shows_scheme_and_host_only() -> None:
@@ -112,6 +135,15 @@ def test_route_label_shows_scheme_and_host_only() -> None:
     assert route_label("mailto://me:pw@gmail.com") == "mailto://gmail.com"
     assert route_label("tgram://123456:ABCDEF/987") == "tgram://***"
     assert route_label("discord://12345/token") == "discord://***"
+
+
+def test_a_redirect_is_named_by_where_it_points_without_credentials_or_query() -> None:
+    target = "http://127.0.0.1:8080/hook"
+    assert location_label("/moved/here?sig=abc", target) == "http://127.0.0.1:8080/moved/here"
+    assert location_label("https://u:pw@evil.example:8443/x?t=1#f", target) == "https://evil.example:8443/x"
+    assert location_label("//[::1]:9/y", target) == "http://[::1]:9/y"
+    assert location_label(None, target) == "no Location"
+    assert location_label("http://h:99999/", target) == "an unreadable Location"
 
 
 def test_a_route_waits_longer_than_apprise_by_default_and_its_claim_outlasts_a_send() -> None:
