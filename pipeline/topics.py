@@ -87,6 +87,9 @@ class MetricSpec(_Strict):
     role: str = "unspecified"
     max_monthly_growth: Annotated[float, Field(gt=0)] | None = None  # a steady flow's fastest pace
     planned: Literal["metric", "other"] = "metric"
+    # The largest figure the metric can plausibly take: a claim above it is quarantined by the quality
+    # gate (a misread unit or a stray digit), not loaded.  None: no upper bound is checked.
+    plausible_max: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _has_cues(self) -> MetricSpec:

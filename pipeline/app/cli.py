@@ -91,7 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("id", help="incident id (from 'claimwatch alerts list')")
     q.add_argument("--note", required=True, help="why it is resolved (kept with the incident)")
     _add_db(q)
+
+    _add_quarantine(sub)
     return parser
+
+
+def _add_quarantine(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("quarantine", help="batches the quality gate held back: list, show, release, drop")
+    quarantine = p.add_subparsers(dest="quarantine_command", required=True)
+    q = quarantine.add_parser("list", help="held batches, newest first")
+    q.add_argument("--status", choices=("quarantined", "released", "dropped"), help="only batches in this state")
+    _add_db(q)
+    q = quarantine.add_parser("show", help="the failed expectations, counts, sample rows and held pages")
+    q.add_argument("id", help="batch id (from 'claimwatch quarantine list')")
+    _add_db(q)
+    q = quarantine.add_parser("release", help="re-validate with the current suites and load the batch, once")
+    q.add_argument("id", help="batch id (from 'claimwatch quarantine list')")
+    q.add_argument("--topic", type=Path, help="topic YAML to validate against (default: the run's topic file)")
+    _add_db(q)
+    q = quarantine.add_parser("drop", help="give up on a held batch; its pages stay quarantined")
+    q.add_argument("id", help="batch id (from 'claimwatch quarantine list')")
+    q.add_argument("--note", required=True, help="why it is dropped (kept with the batch)")
+    _add_db(q)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "alerts": cmd_alerts,
         "health": cmd_health,
         "ui": cmd_ui,
+        "quarantine": cmd_quarantine,
     }
     try:
         return handlers[args.command](args, settings, db)
@@ -261,3 +283,20 @@ def cmd_ui(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     from pipeline.app.ui import run_ui
 
     return run_ui(settings, db, args.port)
+
+
+def cmd_quarantine(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    """On the live database; release and drop refresh the snapshot after."""
+    from pipeline.app.quarantine import drop_batch, list_batches, release_batch, show_batch
+
+    if not db.exists():
+        raise FileNotFoundError(f"no database at {db}: run 'claimwatch demo' or 'claimwatch run' first")
+    if args.quarantine_command == "list":
+        print(list_batches(db, args.status))
+    elif args.quarantine_command == "show":
+        print(show_batch(db, args.id))
+    elif args.quarantine_command == "release":
+        print(release_batch(db, args.id, args.topic))
+    else:
+        print(drop_batch(db, args.id, args.note))
+    return 0

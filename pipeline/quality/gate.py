@@ -1,23 +1,28 @@
 """Data-quality gates for a batch, run with Great Expectations Core before anything is stored.
 
-A batch that breaks a rule here is quarantined whole by the ``validate`` step, so the
-rules encode what later stages silently assume (ids unique, metrics from the topic's
-catalogue, intervals the right way round).  GX is imported lazily inside the call:
-importing it takes seconds, and DAG files import this module at parse time.  The
-pandas route is used because GX's SQL datasource is broken on DuckDB.
+The expectation suites are the JSON files in ``suites/`` (GX suite definitions, one per
+table a batch writes), versioned with the code and readable without it.  Each expectation
+is ``critical`` (its offending articles are quarantined with their claims) or ``warning``
+(reported, and the rows load).  A ``Gate`` builds one GX context and the suites the first
+time it validates rows and reuses them for every later batch, so a process pays GX's
+start-up once.  GX is imported lazily: importing it takes seconds, and DAG files import
+this module at parse time.  The pandas route is used because GX's SQL datasource is broken
+on DuckDB.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import logging
 import math
 import os
 import sys
 import types
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import PermanentError
@@ -28,28 +33,82 @@ if TYPE_CHECKING:
 
     from pipeline.topics import TopicConfig
 
+SUITES_DIR = Path(__file__).with_name("suites")
 ARTICLES_SUITE = "claimwatch_articles"
 CLAIMS_SUITE = "claimwatch_claims"
+SUITE_FILES = {ARTICLES_SUITE: "articles.json", CLAIMS_SUITE: "claims.json"}
 MIN_TEXT_CHARS = 200
-# Computed column: True when the stated numbers are missing exactly for vague claims.
+# Computed columns the suites refer to (see the suites' notes).
 STATED_NULL_IFF_VAGUE = "stated_null_iff_vague"
-_SAMPLES = 3  # unexpected values quoted per failure line
+SURFACE_IN_SENTENCE = "surface_in_sentence"
+PLAUSIBLE_MAX = "plausible_max"
+VALUE_TOP = "value_top"
+CLAIM_COUNT = "claim_count"
+CRITICAL = "critical"
+WARNING = "warning"
+_SAMPLES = 3  # offending values quoted per failure line
 # Imported at GX import time only for the KL-divergence and KS-test expectations (charts and
 # statistics), which these suites never use: about 80 MB of resident memory.
 _DEFERRED_BY_GX = ("altair", "scipy.stats")
 
-# (GX expectation class name, keyword arguments); instantiated once GX is imported.
-Spec = tuple[str, dict[str, Any]]
+
+@dataclass(frozen=True)
+class Problem:
+    """One failed expectation: what it checks, how bad, how many rows, and which articles they belong to.
+
+    ``article_ids`` is empty and ``attributable`` False when some offending row names no article
+    (or the expectation raised): then no single article can be blamed and the batch is held whole.
+    """
+
+    suite: str
+    expectation: str  # the GX type and its column(s), e.g. "expect_column_values_to_be_in_set on metric"
+    severity: str  # critical | warning
+    count: int | None
+    total: int
+    samples: tuple[str, ...]
+    article_ids: tuple[str, ...]
+    attributable: bool
+    error: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The readable form: type, column(s), how many rows, a few offending values and rows."""
+        if self.error:
+            return f"{self.expectation}: raised {self.error}"
+        counted = f"{self.count} of {self.total} rows unexpected" if self.count is not None else "failed"
+        return f"{self.expectation}: {counted}" + (f", e.g. {', '.join(self.samples)}" if self.samples else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "suite": self.suite,
+            "expectation": self.expectation,
+            "severity": self.severity,
+            "count": self.count,
+            "total": self.total,
+            "samples": list(self.samples),
+            "article_ids": list(self.article_ids),
+            "attributable": self.attributable,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Problem:
+        return cls(
+            raw["suite"], raw["expectation"], raw["severity"], raw["count"], raw["total"], tuple(raw["samples"]),
+            tuple(raw["article_ids"]), raw["attributable"], raw.get("error"),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class QualityReport:
-    """Outcome of one suite on one batch; ``failures`` has one readable line per failed expectation."""
+    """Outcome of one suite on one batch: ``failures`` (critical) and ``warnings``, one readable line each."""
 
     suite: str
     success: bool
     evaluated: int
     failures: list[str]
+    warnings: list[str] = field(default_factory=list)
+    problems: tuple[Problem, ...] = ()
 
 
 class QualityError(PermanentError, ValueError):
@@ -57,70 +116,130 @@ class QualityError(PermanentError, ValueError):
 
 
 def require(report: QualityReport) -> None:
-    """Raise so the Airflow task fails (and the batch is not loaded) when the suite failed."""
+    """Raise when the suite failed critically (warnings never raise)."""
     if report.success:
         return
     lines = "\n".join(f"  - {line}" for line in report.failures) or "  - (no failure details)"
     raise QualityError(f"{report.suite} failed on {report.evaluated} rows:\n{lines}")
 
 
-def validate_articles(articles: Sequence[Article]) -> QualityReport:
-    """Check the articles of a batch: ids and content hashes unique, http(s) urls, real text."""
-    if not articles:
-        return QualityReport(ARTICLES_SUITE, True, 0, [])
-    specs: list[Spec] = [
-        ("ExpectColumnValuesToNotBeNull", {"column": "article_id"}),
-        ("ExpectColumnValuesToBeUnique", {"column": "article_id"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "url"}),
-        ("ExpectColumnValuesToMatchRegex", {"column": "url", "regex": r"^https?://"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "text"}),
-        ("ExpectColumnValueLengthsToBeBetween", {"column": "text", "min_value": MIN_TEXT_CHARS}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "content_hash"}),
-        ("ExpectColumnValuesToBeUnique", {"column": "content_hash"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "fetched_at"}),
-    ]
-    return _run_suite(ARTICLES_SUITE, _frame(articles, Article), specs, id_column="article_id")
+def suite_parameters(topic: TopicConfig) -> dict[str, Any]:
+    """The values the suite files leave to the topic and the record vocabulary (``$PARAMETER``)."""
+    return {"metrics": sorted({*topic.metrics, OTHER_METRIC}), "hedges": list(HEDGES)}
+
+
+class Gate:
+    """The quality gate of one process: a GX context and the suites, built on first use, then reused.
+
+    Pass one gate to every validation a process makes (a step, a release, a benchmark);
+    empty batches never start GX.
+    """
+
+    def __init__(self, suites_dir: Path = SUITES_DIR) -> None:
+        self.suites_dir = suites_dir
+        self._engine: _Engine | None = None
+
+    def validate_articles(self, articles: Sequence[Article], claims: Sequence[Claim] = ()) -> QualityReport:
+        """The articles suite: unique ids, addresses and texts, http(s) urls, real text, dates, claims per page."""
+        if not articles:
+            return QualityReport(ARTICLES_SUITE, True, 0, [])
+        df = _frame(articles, Article)
+        counts: dict[str, int] = {}
+        for c in claims:
+            counts[c.article_id] = counts.get(c.article_id, 0) + 1
+        df[CLAIM_COUNT] = [counts.get(a.article_id, 0) for a in articles]
+        return self._engine_now().run(ARTICLES_SUITE, df, "article_id", {})
+
+    def validate_claims(self, claims: Sequence[Claim], topic: TopicConfig) -> QualityReport:
+        """The claims suite: record invariants, the topic's catalogue and plausible ranges, quoted surfaces."""
+        if not claims:
+            return QualityReport(CLAIMS_SUITE, True, 0, [])
+        return self._engine_now().run(CLAIMS_SUITE, claims_frame(claims, topic), "article_id", suite_parameters(topic))
+
+    def _engine_now(self) -> _Engine:
+        if self._engine is None:
+            self._engine = _Engine.start(self.suites_dir)
+        return self._engine
+
+
+def validate_articles(articles: Sequence[Article], claims: Sequence[Claim] = ()) -> QualityReport:
+    """One-off check with a gate of its own; a process validating more than once keeps a ``Gate``."""
+    return Gate().validate_articles(articles, claims)
 
 
 def validate_claims(claims: Sequence[Claim], topic: TopicConfig) -> QualityReport:
-    """Check the claims of a batch against the record invariants and the topic's metric catalogue."""
-    if not claims:
-        return QualityReport(CLAIMS_SUITE, True, 0, [])
+    """One-off check with a gate of its own; a process validating more than once keeps a ``Gate``."""
+    return Gate().validate_claims(claims, topic)
+
+
+def claims_frame(claims: Sequence[Claim], topic: TopicConfig) -> pd.DataFrame:
+    """The claims as a frame with the computed columns the claims suite checks."""
     df = _frame(claims, Claim)
     for column in ("stated_low", "stated_high", "value_low", "value_high"):
         df[column] = df[column].astype("float64")  # all-None columns would stay object dtype
     vague = df["hedge"].eq("vague")
     df[STATED_NULL_IFF_VAGUE] = ((df["stated_low"].isna() == vague) & (df["stated_high"].isna() == vague)).astype(bool)
-    either_missing = "either_value_is_missing"
-    specs: list[Spec] = [
-        ("ExpectColumnValuesToNotBeNull", {"column": "claim_id"}),
-        ("ExpectColumnValuesToBeUnique", {"column": "claim_id"}),
-        # in-set checks skip nulls, so the non-optional fields also get a not-null check
-        ("ExpectColumnValuesToNotBeNull", {"column": "metric"}),
-        ("ExpectColumnValuesToBeInSet", {"column": "metric", "value_set": sorted({*topic.metrics, OTHER_METRIC})}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "hedge"}),
-        ("ExpectColumnValuesToBeInSet", {"column": "hedge", "value_set": list(HEDGES)}),
-        (
-            "ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": "stated_high", "column_B": "stated_low", "or_equal": True, "ignore_row_if": either_missing},
-        ),
-        (
-            "ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": "value_high", "column_B": "value_low", "or_equal": True, "ignore_row_if": either_missing},
-        ),
-        ("ExpectColumnValuesToNotBeNull", {"column": "char_start"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "char_end"}),
-        ("ExpectColumnValuesToBeBetween", {"column": "char_start", "min_value": 0}),
-        (
-            "ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": "char_end", "column_B": "char_start", "or_equal": False, "ignore_row_if": either_missing},
-        ),
-        ("ExpectColumnValuesToNotBeNull", {"column": "surface"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "sentence"}),
-        ("ExpectColumnValuesToNotBeNull", {"column": "extractor_version"}),
-        ("ExpectColumnValuesToBeInSet", {"column": STATED_NULL_IFF_VAGUE, "value_set": [True]}),
+    # None when either side is missing: the not-null expectations report those, once.
+    df[SURFACE_IN_SENTENCE] = [
+        None if c.surface is None or c.sentence is None else c.surface.casefold() in c.sentence.casefold()
+        for c in claims
     ]
-    return _run_suite(CLAIMS_SUITE, df, specs, id_column="claim_id")
+    ceilings = {name: spec.plausible_max for name, spec in topic.metrics.items()}
+    df[PLAUSIBLE_MAX] = [ceilings.get(c.metric) for c in claims]
+    df[PLAUSIBLE_MAX] = df[PLAUSIBLE_MAX].astype("float64")
+    df[VALUE_TOP] = df["value_high"].fillna(df["value_low"])
+    return df
+
+
+@dataclass
+class _Engine:
+    """GX itself: the ephemeral context's whole-dataframe batch definition and the built suites."""
+
+    batch_definition: Any
+    suites: dict[str, Any]
+
+    @classmethod
+    def start(cls, suites_dir: Path) -> _Engine:
+        gx = _import_gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm bars in task logs
+        definition = (
+            context.data_sources.add_pandas("claimwatch_batch")
+            .add_dataframe_asset("rows")
+            .add_batch_definition_whole_dataframe("whole_batch")
+        )
+        suites = {name: gx.ExpectationSuite(**read_suite(suites_dir / file)) for name, file in SUITE_FILES.items()}
+        return cls(definition, suites)
+
+    def run(self, name: str, df: pd.DataFrame, id_column: str, parameters: dict[str, Any]) -> QualityReport:
+        df = df.reset_index(drop=True)  # row labels are positions, so offending rows map back to records
+        batch = self.batch_definition.get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(
+            self.suites[name],
+            result_format={"result_format": "COMPLETE", "partial_unexpected_count": _SAMPLES},
+            expectation_parameters=parameters,
+        )
+        problems = tuple(_problem(name, r, df, id_column) for r in result.results if not r.success)
+        failures = [p.line for p in problems if p.severity != WARNING]
+        warnings = [p.line for p in problems if p.severity == WARNING]
+        return QualityReport(name, not failures, len(df), failures, warnings, problems)
+
+
+def read_suite(path: Path) -> dict[str, Any]:
+    """A suite file as the keyword arguments of ``gx.ExpectationSuite``; a broken file names itself."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise QualityError(f"{path}: not a readable expectation suite: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("expectations"), list) or "name" not in raw:
+        raise QualityError(f"{path}: an expectation suite needs a name and a list of expectations")
+    for i, item in enumerate(raw["expectations"]):
+        severity = item.get("severity") if isinstance(item, dict) else None
+        if severity not in (CRITICAL, WARNING):
+            raise QualityError(f"{path}: expectations[{i}] needs severity critical or warning, got {severity!r}")
+    return {k: raw[k] for k in ("name", "expectations", "meta") if k in raw}
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -181,29 +300,8 @@ def _import_gx() -> Any:
     return gx
 
 
-def _run_suite(name: str, df: pd.DataFrame, specs: Sequence[Spec], id_column: str) -> QualityReport:
-    """Validate ``df`` in a fresh ephemeral context (no state survives the call) and summarise it."""
-    gx = _import_gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no tqdm bars in task logs
-    batch = (
-        context.data_sources.add_pandas(f"{name}_source")
-        .add_dataframe_asset(f"{name}_rows")
-        .add_batch_definition_whole_dataframe("whole_batch")
-        .get_batch(batch_parameters={"dataframe": df})
-    )
-    suite = gx.ExpectationSuite(name=name)
-    for class_name, kwargs in specs:
-        suite.add_expectation(getattr(gx.expectations, class_name)(**kwargs))
-    result = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": _SAMPLES})
-    failures = [_describe(r, df, id_column) for r in result.results if not r.success]
-    return QualityReport(name, bool(result.success) and not failures, len(df), failures)
-
-
-def _describe(result: Any, df: pd.DataFrame, id_column: str) -> str:
-    """One line for a failed expectation: type, column(s), how many rows, a few offending values."""
+def _problem(suite: str, result: Any, df: pd.DataFrame, id_column: str) -> Problem:
+    """A failed expectation as a Problem: its rows mapped back to their articles, a few quoted."""
     config = result.expectation_config
     kwargs = config.kwargs
     if "column" in kwargs:
@@ -211,30 +309,33 @@ def _describe(result: Any, df: pd.DataFrame, id_column: str) -> str:
     else:
         op = ">=" if kwargs.get("or_equal") else ">"
         where = f"{kwargs['column_A']} {op} {kwargs['column_B']}"
+    severity = getattr(config.severity, "value", config.severity) or CRITICAL
     head = f"{config.type} on {where}"
     error = _exception_message(result.exception_info)
     if error:
-        return f"{head}: raised {error}"
+        return Problem(suite, head, severity, None, len(df), (), (), False, error)
     info = result.result or {}
+    rows = [r for r in info.get("unexpected_index_list") or [] if isinstance(r, int) and 0 <= r < len(df)]
+    ids = [df[id_column].iat[r] for r in rows]
     count = info.get("unexpected_count")
-    total = info.get("element_count", len(df))
-    values = info.get("partial_unexpected_list") or []
-    rows = info.get("partial_unexpected_index_list") or []
+    attributable = bool(rows) and len(rows) == (count or 0) and all(isinstance(i, str) for i in ids)
+    values = info.get("unexpected_list") or info.get("partial_unexpected_list") or []
     samples = []
     for i, value in enumerate(values[:_SAMPLES]):
         if isinstance(value, tuple) and len(value) == 2 and "column_A" in kwargs:  # pairs yield (A, B)
             sample = f"{kwargs['column_A']}={_fmt(value[0])}, {kwargs['column_B']}={_fmt(value[1])}"
         else:
             sample = _fmt(value)
-        row = rows[i] if i < len(rows) else None
-        if isinstance(row, int) and 0 <= row < len(df):
-            where_row = f"row {row}"
-            if id_column != kwargs.get("column"):
-                where_row += f", {id_column}={_fmt(df[id_column].iloc[row])}"
+        if i < len(rows):
+            where_row = f"row {rows[i]}"
+            for column in dict.fromkeys(("claim_id", id_column)):
+                if column in df.columns and column != kwargs.get("column"):
+                    where_row += f", {column}={_fmt(df[column].iat[rows[i]])}"
             sample += f" ({where_row})"
         samples.append(sample)
-    counted = f"{count} of {total} rows unexpected" if count is not None else "failed"
-    return f"{head}: {counted}" + (f", e.g. {', '.join(samples)}" if samples else "")
+    article_ids = tuple(sorted({i for i in ids if isinstance(i, str)})) if attributable else ()
+    return Problem(suite, head, severity, count, int(info.get("element_count", len(df))), tuple(samples),
+                   article_ids, attributable)  # fmt: skip
 
 
 def _exception_message(info: Any) -> str | None:

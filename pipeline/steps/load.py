@@ -1,4 +1,12 @@
-"""Task ``load``: store the batch in one transaction, publish the snapshot, clear staging."""
+"""Task ``load``: store the validated batch in one transaction, publish the snapshot, clear staging.
+
+When ``validate`` held part of the batch back, that part is recorded in
+``quarantine_batches`` in the same transaction as the rest, and the task then
+fails (a ``QualityError``, no retries) naming the failed expectations, their
+counts and the first held pages: the good rows are stored, and the run's
+failure pages the topic's ``ops_alerts`` route.  ``claimwatch quarantine``
+shows, releases or drops the held part.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import dataclasses
 import logging
 import shutil
 from datetime import timedelta
+from typing import Any
 
 from pipeline.records import (
     ArchivedPage,
@@ -14,28 +23,54 @@ from pipeline.records import (
 )
 from pipeline.steps.job import Job
 from pipeline.steps.staging import read_batch, read_json, records_of
+from pipeline.steps.validate import QUARANTINED_FILE, VALID_FILE
 from pipeline.topics import FetchSpec
 
 log = logging.getLogger(__name__)
 
 
 def run(job: Job) -> dict[str, int]:
-    """Store the batch in one transaction, then clear the staging files."""
+    """Store the validated batch (and its held part) in one transaction, then clear the staging files."""
+    from pipeline.quality.gate import QualityError
+    from pipeline.quality.split import Held
     from pipeline.store.batches import load_batch
+    from pipeline.store.quarantine import batch_id_of, record_held
     from pipeline.store.session import open_store, publish_snapshot
 
     topic = job.topic()
-    batch = read_batch(job.stage_dir / "batch.json")
-    near_similarity = job.topic().dedup.near_duplicate_similarity
+    valid = job.stage_dir / VALID_FILE
+    if not valid.exists():
+        raise FileNotFoundError(f"{valid}: no validated batch; the validate task must run before load")
+    batch = read_batch(valid)
+    held_path = job.stage_dir / QUARANTINED_FILE
+    held = Held.from_json(read_json(held_path)) if held_path.exists() else None
+    warnings = read_json(job.stage_dir / "warnings.json") if (job.stage_dir / "warnings.json").exists() else []
+    near_similarity = topic.dedup.near_duplicate_similarity
     fetched = read_json(job.stage_dir / "fetched.json")
     batch = dataclasses.replace(batch, archived=records_of(ArchivedPage, fetched.get("archived", [])))
+
+    def record(con: Any) -> None:  # in the batch's own transaction: the held part is never lost
+        if held is not None:
+            record_held(con, topic.name, job.topic_file, job.run_id, held)
+
     with open_store(job.db) as con:
         result: LoadResult = load_batch(
-            con, batch, job.run_id, policy=retry_policy(topic.fetch), near_similarity=near_similarity
+            con,
+            batch,
+            job.run_id,
+            policy=retry_policy(topic.fetch),
+            near_similarity=near_similarity,
+            first=record,
         )
     publish_snapshot(job.db)
     shutil.rmtree(job.stage_dir, ignore_errors=True)
     log.info("stored %s", result)
+    if held is not None:
+        batch_id = batch_id_of(topic.name, job.run_id)
+        raise QualityError(
+            f"{held.summary()}\nstored the other {result.articles} articles ({result.claims} claims); "
+            f"the held part is quarantined batch {batch_id}: 'claimwatch quarantine show {batch_id}'"
+        )
     return {
         "articles": result.articles,
         "claims": result.claims,
@@ -44,6 +79,7 @@ def run(job: Job) -> dict[str, int]:
         "skipped": result.skipped,
         "retrying": result.retrying,
         "given_up": result.given_up,
+        "quality_warnings": len(warnings),
     }
 
 

@@ -103,8 +103,8 @@ def remove_stale_staging(job: Job) -> list[Path]:
     """Delete staging left by earlier runs of this topic that crashed before their load.
 
     Runs of one DAG never overlap (``max_active_runs=1``), so any other run's
-    folder here is left over; its batch, if it failed validation, was already
-    copied to ``quarantine/``.
+    folder here is left over; nothing of its batch was stored (a held part is
+    recorded by ``load``), so its pages are fetched again.
     """
     removed = []
     parent = job.stage_dir.parent

@@ -1,29 +1,43 @@
-"""Task ``validate``: the batch's Great Expectations suites; a failing batch is kept and fails the run."""
+"""Task ``validate``: the batch's Great Expectations suites decide what loads and what is held back.
+
+Writes ``valid.json`` (the batch to load; held pages among its skipped, so they
+are not fetched again) and, when a critical expectation failed, ``quarantined.json``
+(the held articles with their claims and the failed expectations).  The task itself
+succeeds: ``load`` stores the good part and the held one, then fails the run naming
+the expectations.  Warnings are logged and counted in ``load``'s result.
+"""
 
 from __future__ import annotations
 
 import logging
-import shutil
-from pathlib import Path
 
 from pipeline.steps.job import Job
-from pipeline.steps.staging import read_batch
+from pipeline.steps.staging import read_batch, save_batch, write_json
 
 log = logging.getLogger(__name__)
 
+VALID_FILE = "valid.json"
+QUARANTINED_FILE = "quarantined.json"
+
 
 def run(job: Job) -> Job:
-    """Check the batch with Great Expectations; a failing batch is quarantined whole."""
-    from pipeline.quality import gate
+    """Validate the staged batch and write its split."""
+    from pipeline.quality.gate import Gate
+    from pipeline.quality.split import split_batch
 
     topic = job.topic()
     batch = read_batch(job.stage_dir / "batch.json")
-    reports = [gate.validate_articles(batch.articles), gate.validate_claims(batch.claims, topic)]
-    for report in reports:
-        if not report.success:
-            target = Path(job.data_dir) / "quarantine" / topic.name / f"{job.stage_dir.name}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(job.stage_dir / "batch.json", target)
-            log.error("batch failed %s; kept for inspection at %s", report.suite, target)
-            gate.require(report)
+    gate = Gate()
+    reports = [gate.validate_articles(batch.articles, batch.claims), gate.validate_claims(batch.claims, topic)]
+    split = split_batch(batch, reports)
+    for line in split.warnings:
+        log.warning("quality warning (rows load): %s", line)
+    held_path = job.stage_dir / QUARANTINED_FILE
+    if split.held is None:
+        held_path.unlink(missing_ok=True)  # a retry after the data was fixed
+    else:
+        log.error("%s", split.held.summary())
+        write_json(held_path, split.held.to_json())
+    write_json(job.stage_dir / "warnings.json", split.warnings)
+    save_batch(job.stage_dir / VALID_FILE, split.accepted)
     return job

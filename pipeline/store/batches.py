@@ -4,7 +4,7 @@ batch, and the re-extracted articles and claims of reprocessing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pipeline.ingest.dedup import (
@@ -36,8 +36,12 @@ def load_batch(
     *,
     policy: RetryPolicy | None = None,
     near_similarity: float = DEFAULT_NEAR_SIMILARITY,
+    first: Callable[[duckdb.DuckDBPyConnection], object] | None = None,
 ) -> LoadResult:
     """Store a batch atomically: all of it or, on any error, none of it.
+
+    ``first`` runs at the start of the same transaction: writes that must commit or
+    roll back with the batch (the record of its quarantined part, a release's claim).
 
     Copies are recognised here, inside the transaction, against the whole
     history and the batch itself, so two overlapping runs cannot both insert.
@@ -52,6 +56,8 @@ def load_batch(
     stored = near = exact = claims = 0
     in_batch_copies = sum(s.outcome == "duplicate" and s.article_id is not None for s in batch.skipped)
     with transaction(con):
+        if first is not None:
+            first(con)
         for a in sorted(batch.articles, key=precedence):
             outcome = load_article(con, batch.topic, a, claims_by_article.get(a.article_id, []), near_similarity,
                                     now, run_id)  # fmt: skip

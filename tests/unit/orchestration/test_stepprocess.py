@@ -14,7 +14,7 @@ from pipeline.orchestration.stepprocess import StepProcessError, run_in_fresh_pr
 from pipeline.records import Batch
 from pipeline.steps import step_module
 from pipeline.steps.job import Job
-from pipeline.steps.staging import save_batch
+from pipeline.steps.staging import save_batch, write_json
 from tests.unit.factories import make_article, make_claim
 
 
@@ -35,8 +35,10 @@ def test_a_failed_quality_check_comes_back_by_name_and_as_permanent(tmp_path: Pa
     article = make_article()
     bad = replace(make_claim(article), metric="not_in_the_catalogue")
     save_batch(job.stage_dir / "batch.json", Batch("kursk", [article], [bad]))
+    write_json(job.stage_dir / "fetched.json", {"archived": []})
+    assert run_in_fresh_process("validate", vars_of(job)) == job  # validate splits; load stores and fails
     with pytest.raises(StepProcessError) as caught:
-        run_in_fresh_process("validate", vars_of(job))
+        run_in_fresh_process("load", vars_of(job))
     assert type(caught.value).__name__ == "QualityError"
     assert "not_in_the_catalogue" in str(caught.value)
     failure = caught.value.failure  # type: ignore[attr-defined]

@@ -175,6 +175,70 @@ def test_require_raises_even_without_failure_lines() -> None:
         require(QualityReport(CLAIMS_SUITE, False, 3, []))
 
 
+@pytest.mark.parametrize(
+    ("claims", "expectation", "shown"),
+    [
+        (_claims_with(0, value_low=-5.0), "to_be_between on value_low", "-5"),
+        (_claims_with(5, stated_low=-1.0), "to_be_between on stated_low", "-1"),
+        (_claims_with(1, surface="about 99,000"), "to_be_in_set on surface_in_sentence", CLAIMS[1].claim_id),
+    ],
+    ids=["negative-value", "negative-stated", "surface-not-in-sentence"],
+)
+def test_new_claim_rules_fail_on_their_own(kursk_topic: Any, claims: list[Claim], expectation: str, shown: str) -> None:
+    line = _only_failure(validate_claims(claims, kursk_topic))
+    assert expectation in line and shown in line, line
+
+
+def test_a_figure_above_the_metrics_plausible_max_fails(kursk_topic: Any) -> None:
+    metrics = dict(kursk_topic.metrics)
+    metrics["troops_deployed"] = metrics["troops_deployed"].model_copy(update={"plausible_max": 100_000})
+    topic = kursk_topic.model_copy(update={"metrics": metrics})
+    assert validate_claims(CLAIMS, topic).success
+    line = _only_failure(validate_claims(_claims_with(0, value_high=250_000), topic))
+    assert "plausible_max >= value_top" in line and "value_top=250000" in line, line
+
+
+def test_article_rules_for_addresses_dates_and_claims_per_page() -> None:
+    from datetime import timedelta
+
+    dup = _only_failure(validate_articles(_articles_with(1, canonical_url=A.canonical_url)))
+    assert "to_be_unique on canonical_url: 2 of 4" in dup, dup
+    late = _only_failure(validate_articles(_articles_with(1, published_at=A.fetched_at + timedelta(days=1))))
+    assert "fetched_at >= published_at" in late, late
+    many = [make_claim(A, i) for i in range(501)]
+    assert "to_be_between on claim_count" in _only_failure(validate_articles(ARTICLES, many))
+
+
+def test_a_missing_date_is_a_warning_not_a_failure() -> None:
+    report = validate_articles(_articles_with(2, published_at=None))
+    assert report.success and report.failures == []
+    [warning] = report.warnings
+    assert "to_not_be_null on published_at: 1 of 4" in warning
+    assert [p.severity for p in report.problems] == ["warning"]
+
+
+def test_every_expectation_in_the_suite_files_is_critical_or_warning(tmp_path: Any) -> None:
+    from pipeline.quality.gate import SUITE_FILES, SUITES_DIR, read_suite
+
+    for file in SUITE_FILES.values():
+        suite = read_suite(SUITES_DIR / file)
+        assert {e["severity"] for e in suite["expectations"]} <= {"critical", "warning"}
+    broken = tmp_path / "s.json"
+    broken.write_text('{"name": "s", "expectations": [{"type": "expect_column_values_to_be_unique"}]}')
+    with pytest.raises(QualityError, match=r"expectations\[0\] needs severity"):
+        read_suite(broken)
+
+
+def test_one_gate_builds_gx_once_for_many_batches(kursk_topic: Any) -> None:
+    from pipeline.quality.gate import Gate
+
+    gate = Gate()
+    assert gate.validate_claims(CLAIMS, kursk_topic).success
+    engine = gate._engine
+    assert not gate.validate_claims(_claims_with(0, hedge="roughly"), kursk_topic).success
+    assert gate._engine is engine is not None
+
+
 def test_empty_batches_succeed_without_importing_gx(monkeypatch: pytest.MonkeyPatch, kursk_topic: Any) -> None:
     # A None entry makes any `import great_expectations` raise, proving the fast path skips it.
     monkeypatch.setitem(sys.modules, "great_expectations", None)
