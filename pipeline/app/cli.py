@@ -260,10 +260,6 @@ def cmd_alerts(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def cmd_health(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     from datetime import timedelta
 
@@ -300,3 +296,7 @@ def cmd_quarantine(args: argparse.Namespace, settings: Settings, db: Path) -> in
     else:
         print(drop_batch(db, args.id, args.note))
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
