@@ -225,18 +225,26 @@ class Skipped:
     article_id: str | None = None
 
 
+NOT_POLLED = "not polled"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedPoll:
     """One poll of one feed.  ``entries`` None = not parsed (unchanged): the last count is kept.
     The validators are what the next poll sends back; an error poll keeps the stored ones."""
 
     feed_url: str
-    status: str  # "ok[ (notes)]" or "error: ..."
+    status: str  # "ok[ (notes)]", "error: ..." or "not polled: ..."
     entries: int | None
     etag: str | None = None
     last_modified: str | None = None
     body_sha256: str | None = None
     new_entries: int = 0  # items this topic had never seen: what tells a live feed from a silent one
+
+    @property
+    def polled(self) -> bool:
+        """False for a feed left unpolled this run (``not polled: ...``): no answer, no failure."""
+        return not self.status.startswith(NOT_POLLED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,9 @@ conditional (the validators of the last good poll are sent back), and an
 unchanged feed is not parsed.  Query services are paced as they ask (GDELT:
 one request per 5 s); Google News redirect links are resolved to the
 publisher's URL where they redirect, else de-duplicated by title and outlet.
+Feeds are polled least recently polled first, and past the task's budget no
+further feed is polled: the rest are recorded as ``not polled`` (neither an
+answer nor a failure) and, their last poll being the oldest, come first next run.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.ingest import feeds, http
 from pipeline.ingest.feeds import choose_entries, forget_validators
-from pipeline.records import FeedEntry, FeedPoll, Skipped, to_json
+from pipeline.records import NOT_POLLED, FeedEntry, FeedPoll, Skipped, to_json
 from pipeline.steps.job import Job
 from pipeline.steps.staging import remove_stale_staging, write_json
 from pipeline.topics import FeedSpec, TopicConfig
@@ -31,6 +34,11 @@ if TYPE_CHECKING:
     from pipeline.ingest.polite import HostGate
 
 log = logging.getLogger(__name__)
+
+# Wall-clock budget of one discover task: inside its 30-minute execution timeout
+# (pipeline.orchestration.edge.default_args), with room for the feed being polled when it runs
+# out (at most timeout_seconds x (retries + 1) plus backoff) and for its redirect resolution.
+DISCOVER_BUDGET_SECONDS = 15 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,7 @@ class KnownUrls:
     schedule: Mapping[str, datetime]  # URL -> when its retry is due
     validators: Mapping[str, tuple[str | None, str | None, str | None]]
     stories: set[str]  # title/outlet keys of stored articles
+    polled_at: Mapping[str, datetime] = field(default_factory=dict)  # feed label -> its last poll
 
 
 @dataclass(slots=True)
@@ -58,19 +67,31 @@ def run(
     environ: Mapping[str, str] | None = None,
     now: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    budget_seconds: float = DISCOVER_BUDGET_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Job:
-    """Read the topic's feeds and stage the entries to fetch: unseen ones first, then retries that are due."""
+    """Read the topic's feeds and stage the entries to fetch: unseen ones first, then retries that are due.
+
+    Past ``budget_seconds`` no further feed is polled, so slow feeds cannot
+    push the task past its execution timeout.
+    """
     from pipeline.ingest.polite import HostGate
 
     topic = job.topic()
     env = os.environ if environ is None else environ
     at = (now or (lambda: datetime.now(UTC)))()
+    deadline = clock() + budget_seconds
     remove_stale_staging(job)
     known = _known_urls(job, topic)
     pace = HostGate(1, 0.0, sleep=sleep)
-    outcomes = [poll_feed(feed, topic, env, known, pace) for feed in topic.feeds]
+    outcomes = []
+    for feed in poll_order(topic.feeds, known.polled_at):
+        if clock() > deadline:
+            outcomes.append(_not_polled(feed, budget_seconds))
+        else:
+            outcomes.append(poll_feed(feed, topic, env, known, pace))
     polls = [o.poll for o in outcomes]
-    if polls and all(not p.status.startswith("ok") for p in polls):
+    if polls and all(p.polled and not p.status.startswith("ok") for p in polls):  # a feed not polled did not fail
         _record_total_failure(job, topic, polls, at)
         raise http.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
     chosen, polls, skipped = choose(outcomes, known, at, topic)
@@ -85,9 +106,27 @@ def run(
     return job
 
 
+def poll_order(feeds_: Sequence[FeedSpec], polled_at: Mapping[str, datetime]) -> list[FeedSpec]:
+    """Feeds never polled first, then the least recently polled (configured order among equals):
+    a feed the budget left out last run has the oldest poll, so it goes first this time."""
+
+    def last_poll(feed: FeedSpec) -> tuple[int, float]:
+        at = polled_at.get(feeds.feed_address(feed))
+        return (0, 0.0) if at is None else (1, at.timestamp())
+
+    return sorted(feeds_, key=last_poll)
+
+
+def _not_polled(feed: FeedSpec, budget_seconds: float) -> FeedOutcome:
+    label = feeds.feed_address(feed)
+    reason = f"{NOT_POLLED}: discover budget of {budget_seconds:g} s spent before its turn; polled first next run"
+    log.warning("feed %s %s", label, reason)
+    return FeedOutcome(FeedPoll(label, reason, None))
+
+
 def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
     from pipeline.store.articles import stored_title_outlets
-    from pipeline.store.polls import feed_validators
+    from pipeline.store.polls import feed_poll_times, feed_validators
     from pipeline.store.seen import retry_schedule, seen_urls
     from pipeline.store.session import open_store
 
@@ -97,6 +136,7 @@ def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
             schedule=retry_schedule(con, topic.name),
             validators=feed_validators(con, topic.name),
             stories={key for t, o in stored_title_outlets(con, topic.name) if (key := feeds.title_outlet_key(t, o))},
+            polled_at=feed_poll_times(con, topic.name),
         )
 
 
