@@ -35,6 +35,11 @@ def stable_id(*parts: object, length: int = 16) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
 
 
+def claim_key(topic: str, article_id: str, char_start: int, char_end: int, metric: str) -> str:
+    """A claim's id: one per topic reading an article, per figure (its offsets) and metric."""
+    return stable_id(topic, article_id, char_start, char_end, metric)
+
+
 def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 

@@ -37,8 +37,14 @@ class NotAnArticle(ExtractionError):
         self.verdict = verdict
 
 
-def extract_article(page: FetchedPage, languages: Collection[str] | None = None) -> Article:
-    """The article on a page; ``NotAnArticle`` when the page is none (``languages``: the topic's)."""
+def extract_article(
+    page: FetchedPage, languages: Collection[str] | None = None, canonical_hosts: Collection[str] = ()
+) -> Article:
+    """The article on a page; ``NotAnArticle`` when the page is none (``languages``: the topic's).
+
+    Its id comes from its canonical URL: the one it declares when it may speak for it (its own
+    registrable domain, or a host in ``canonical_hosts``), else the address it was fetched from.
+    """
     extracted = trafilatura.bare_extraction(
         page.html,
         url=page.final_url,
@@ -59,7 +65,9 @@ def extract_article(page: FetchedPage, languages: Collection[str] | None = None)
         raise ExtractionError(f"{page.final_url}: no main text found")
     if len(text) < MIN_TEXT_CHARS:  # classify_page calls it a stub first; kept as the invariant
         raise ExtractionError(f"{page.final_url}: main text too short ({len(text)} < {MIN_TEXT_CHARS} characters)")
-    canonical = page_canonical(page.final_url, meta.get("canonical"), meta.get("og_url"), doc.url)
+    canonical = page_canonical(
+        page.final_url, meta.get("canonical"), meta.get("og_url"), doc.url, trusted_hosts=canonical_hosts
+    )
     published_at, precision = _published_at(meta.get("published_time"), doc.date, page)
     return Article(
         article_id=stable_id(canonical),

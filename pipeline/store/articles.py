@@ -13,8 +13,10 @@ from pipeline.ingest.dedup import (
     Fingerprint,
     Match,
     best_match,
+    claims_of,
     copy_action,
     fingerprint,
+    own_identity,
     same_page_action,
 )
 from pipeline.records import (
@@ -139,10 +141,19 @@ def load_article(
     """Store one article as an original, a near copy or not at all (exact copy); returns the outcome.
 
     The rules that decide which copy is the original are ``pipeline.ingest.dedup``'s; this applies them.
+    A page holding a stored article's id with another text is stored under its own identity.
     """
     same_page = stored_article(con, a.article_id)
+    for _ in range(3):  # declared id, own address's, own address and text's (held by this text only)
+        if same_page is None:
+            break
+        placed = same_page_action(a, same_page, _topic_has(con, topic, a.article_id), near_similarity)
+        if placed != "another_page":
+            break
+        a = own_identity(a)
+        claims = claims_of(a, claims)
+        same_page = stored_article(con, a.article_id)
     if same_page is not None:
-        placed = same_page_action(a, same_page, _topic_has(con, topic, a.article_id))
         if placed == "readdress":
             if not _topic_has(con, topic, a.article_id):
                 insert_claims(con, claims, run_id, now)

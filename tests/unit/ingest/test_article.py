@@ -86,10 +86,19 @@ def test_canonical_link_wins_over_the_fetched_url_and_is_normalised() -> None:
         "".join(f"<p>{p}</p>" for p in PARAGRAPHS),
         head='<link rel="canonical" href="HTTPS://News.Example/story?id=3&utm_source=rss&utm_medium=feed#top">',
     )
-    article = extract_article(_page(html, url=f"{BASE}/amp/story?id=3"))
+    article = extract_article(_page(html, url="https://amp.news.example/amp/story/3"))
     assert article.canonical_url == "https://news.example/story?id=3"
     assert article.article_id == stable_id("https://news.example/story?id=3")
-    assert article.url == f"{BASE}/amp/story?id=3"
+    assert article.url == "https://amp.news.example/amp/story/3"
+
+
+def test_a_canonical_on_another_domain_is_followed_only_from_a_trusted_host() -> None:
+    html = _plain_html(
+        "".join(f"<p>{p}</p>" for p in PARAGRAPHS), head='<link rel="canonical" href="https://news.example/story">'
+    )
+    page = _page(html, url="https://wire.partner.example/copy/3")
+    assert extract_article(page).canonical_url == "https://wire.partner.example/copy/3"
+    assert extract_article(page, canonical_hosts=["partner.example"]).canonical_url == "https://news.example/story"
 
 
 def test_without_page_metadata_the_fetched_url_and_feed_date_are_used() -> None:
