@@ -25,6 +25,8 @@ Modality = Literal["actual", "planned"]
 Role = Literal["combat", "engineering", "security", "unspecified"]
 # How much of ``published_at`` the page or feed gave: a month-only date is stored as the 1st.
 DatePrecision = Literal["day", "month", "year", "none"]
+# How far after its fetch a page's date may lie (clocks and time zones differ); later is impossible.
+FUTURE_DATE_SKEW = timedelta(days=1)
 
 OTHER_METRIC = "other"
 
@@ -86,6 +88,9 @@ class Article:
     text: str
     content_hash: str
     published_precision: DatePrecision | None = None  # None: not recorded ("day" if published_at, else "none")
+    # The page or feed gave a date after the fetch: published_at is the fetch time, the note says why.
+    published_corrected: bool = False
+    published_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import PermanentError
-from pipeline.records import HEDGES, OTHER_METRIC, Article, Claim
+from pipeline.records import FUTURE_DATE_SKEW, HEDGES, OTHER_METRIC, Article, Claim
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,6 +33,8 @@ CLAIMS_SUITE = "claimwatch_claims"
 MIN_TEXT_CHARS = 200
 # Computed column: True when the stated numbers are missing exactly for vague claims.
 STATED_NULL_IFF_VAGUE = "stated_null_iff_vague"
+# Computed column: True unless the article is dated after its fetch (beyond the allowed skew).
+PUBLISHED_BY_FETCH = "published_not_after_fetch"
 _SAMPLES = 3  # unexpected values quoted per failure line
 # Imported at GX import time only for the KL-divergence and KS-test expectations (charts and
 # statistics), which these suites never use: about 80 MB of resident memory.
@@ -65,9 +67,15 @@ def require(report: QualityReport) -> None:
 
 
 def validate_articles(articles: Sequence[Article]) -> QualityReport:
-    """Check the articles of a batch: ids and content hashes unique, http(s) urls, real text."""
+    """Check the articles of a batch: ids and content hashes unique, http(s) urls, real text, no
+    publication date after the fetch (extraction replaces such a date; this holds it to that)."""
     if not articles:
         return QualityReport(ARTICLES_SUITE, True, 0, [])
+    df = _frame(articles, Article)
+    df[PUBLISHED_BY_FETCH] = [
+        a.published_at is None or a.fetched_at is None or a.published_at <= a.fetched_at + FUTURE_DATE_SKEW
+        for a in articles
+    ]
     specs: list[Spec] = [
         ("ExpectColumnValuesToNotBeNull", {"column": "article_id"}),
         ("ExpectColumnValuesToBeUnique", {"column": "article_id"}),
@@ -78,8 +86,9 @@ def validate_articles(articles: Sequence[Article]) -> QualityReport:
         ("ExpectColumnValuesToNotBeNull", {"column": "content_hash"}),
         ("ExpectColumnValuesToBeUnique", {"column": "content_hash"}),
         ("ExpectColumnValuesToNotBeNull", {"column": "fetched_at"}),
+        ("ExpectColumnValuesToBeInSet", {"column": PUBLISHED_BY_FETCH, "value_set": [True]}),
     ]
-    return _run_suite(ARTICLES_SUITE, _frame(articles, Article), specs, id_column="article_id")
+    return _run_suite(ARTICLES_SUITE, df, specs, id_column="article_id")
 
 
 def validate_claims(claims: Sequence[Claim], topic: TopicConfig) -> QualityReport:

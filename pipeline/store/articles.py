@@ -32,8 +32,8 @@ if TYPE_CHECKING:
 
 _ARTICLE_INSERT = (
     "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at, language,"
-    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity, published_precision)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity, published_precision,"
+    " published_corrected, published_note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
 )
 
 
@@ -116,7 +116,7 @@ def update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> Non
     """Replace a stored article's extracted fields (same id) with a new extraction of its archived page."""
     con.execute(
         "UPDATE articles SET title = ?, outlet = ?, published_at = coalesce(?, published_at), language = ?,"
-        " text = ?, content_hash = ? WHERE article_id = ?",
+        " text = ?, content_hash = ?, published_corrected = ?, published_note = ? WHERE article_id = ?",
         [
             article.title,
             article.outlet,
@@ -124,6 +124,8 @@ def update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> Non
             article.language,
             article.text,
             article.content_hash,
+            article.published_corrected,
+            article.published_note,
             article.article_id,
         ],
     )
@@ -234,6 +236,7 @@ def _insert_article(
             None if match is None else match.kind,
             None if match is None else match.similarity,
             a.published_precision or ("day" if a.published_at else "none"),
+            a.published_corrected, a.published_note,
         ],
     )  # fmt: skip
 
