@@ -376,14 +376,19 @@ def read_feed(
     allow_private_hosts: bool,
     label: str | None = None,
     validators: Validators | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> FeedRead:
     """Entries of an RSS/Atom feed that point at http(s) pages; every other item is rejected with a reason.
 
     ``label`` is how entries name their feed (the configured URL, secrets unexpanded).  With the
     ``validators`` of the last poll the request is conditional: a 304, or a body whose hash has not
-    changed, is read as "unchanged" and not parsed.
+    changed, is read as "unchanged" and not parsed.  ``secrets`` are the values of the ``${VAR}``
+    references in the feed's URL: links are resolved against the feed's address with the
+    references written back, and come out in that form, never with a value.
     """
     import feedparser
+
+    from pipeline.envrefs import escape, redact
 
     before = validators or Validators()
     response = get(feed_url, spec, allow_private_hosts=allow_private_hosts, headers=before.headers())
@@ -406,6 +411,7 @@ def read_feed(
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no feed format recognised"
         raise FetchError(feed_url, f"not a readable feed ({reason!s})")
+    base = redact(escape(final_url), secrets or {})  # the feed's address as configured (after any redirect)
     entries, rejected = [], []
     for item in parsed.entries:
         title = item.get("title") or None
@@ -414,7 +420,7 @@ def read_feed(
             rejected.append(Rejected(printable(f"{label or feed_url}#item:{title or ''}"), "feed item has no link"))
             continue
         try:
-            url = entry_url(final_url, str(link))
+            url = redact(entry_url(base, str(link)), secrets or {})
         except FetchError as exc:
             rejected.append(Rejected(printable(exc.url), exc.reason))
             continue
@@ -439,8 +445,11 @@ def _source_title(item: Any) -> str | None:
 
 
 def entry_url(base: str, link: str) -> str:
-    """The absolute http(s) URL of a feed link; FetchError (naming the link) when it cannot be fetched."""
-    link = link.strip()
+    """The absolute http(s) URL of a feed link; FetchError (naming the link) when it cannot be fetched.
+    A ``${`` in the link is escaped: only the configuration writes references."""
+    from pipeline.envrefs import escape
+
+    link = escape(link.strip())
     try:
         url = urljoin(base, link)
         scheme = urlsplit(url).scheme.lower()

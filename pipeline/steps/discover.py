@@ -31,6 +31,7 @@ from pipeline.steps.staging import remove_stale_staging, write_json
 from pipeline.topics import FeedSpec, TopicConfig
 
 if TYPE_CHECKING:
+    from pipeline.envrefs import Expanded
     from pipeline.ingest.polite import HostGate
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ def poll_feed(
                 allow_private_hosts=topic.allow_private_hosts,
                 label=label,
                 validators=http.Validators(*known.validators[label]) if label in known.validators else None,
+                secrets=url.secrets,
             )
     except http.FetchError as exc:
         reason = url.redact(http.printable(str(exc)))
@@ -187,7 +189,7 @@ def poll_feed(
             log.warning("feed %s: item not fetched: %s: %s", label, item.url, url.redact(item.reason))
             out.skipped.append(Skipped(url.redact(item.url), "quarantined", url.redact(item.reason), "discover"))
     if feed.kind == "google_news":
-        listed, note = _resolve_redirects(out.entries, topic, known.seen, pace, out.skipped)
+        listed, note = _resolve_redirects(out.entries, topic, known.seen, pace, out.skipped, url)
         notes.append(note)
         out.unresolved = [e for e in listed if e.via is None and e.url not in known.seen]
         out.entries = [e for e in listed if e.via is not None or e.url in known.seen]
@@ -238,14 +240,27 @@ def choose(
 
 
 def _resolve_redirects(
-    entries: Sequence[FeedEntry], topic: TopicConfig, seen: set[str], pace: HostGate, skipped: list[Skipped]
+    entries: Sequence[FeedEntry],
+    topic: TopicConfig,
+    seen: set[str],
+    pace: HostGate,
+    skipped: list[Skipped],
+    feed_url: Expanded,
 ) -> tuple[list[FeedEntry], str]:
     """Google News links resolved to the publisher where they redirect; each resolved link is recorded
-    as seen (outcome ``redirect``) so it is not resolved again on the next poll."""
+    as seen (outcome ``redirect``) so it is not resolved again on the next poll.  Links keep the feed
+    URL's ``${VAR}`` references: expanded for the request, written back in what it returns."""
+    from pipeline.envrefs import MissingVariableError, expand
 
     def resolve(link: str) -> feeds.Resolution:
-        with pace.slot(link, delay=feeds.MIN_INTERVAL_SECONDS["google_news"]):
-            return feeds.resolve_redirect(link, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
+        try:
+            target = expand(link, feed_url.secrets)
+        except MissingVariableError as exc:  # a reference the feed's URL does not hold: never filled in
+            return feeds.Resolution(link, None, str(exc))
+        with pace.slot(target.text, delay=feeds.MIN_INTERVAL_SECONDS["google_news"]):
+            found = feeds.resolve_redirect(target.text, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
+        publisher = target.redact(found.publisher_url) if found.publisher_url else None
+        return feeds.Resolution(link, publisher, target.redact(found.reason))
 
     out, resolutions = feeds.resolve_entries(entries, resolve, skip=lambda link: link in seen)
     for entry in out:

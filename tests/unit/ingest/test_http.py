@@ -385,6 +385,29 @@ def test_feed_fetch_errors_propagate(server: Script) -> None:
 NOW = datetime(2025, 12, 1, 8, 0, tzinfo=UTC)
 
 
+def test_links_of_a_feed_with_a_secret_in_its_url_keep_the_reference_never_the_value(server: Script) -> None:
+    """Relative links are resolved against the feed's address as configured; a value a link carries is
+    written back as its reference; a ``${...}`` a link writes itself is escaped, never a reference."""
+    items = [
+        ("Relative", "story.html"),
+        ("Absolute", "{base}/private/k3y-9/abs.html?again=k3y-9"),
+        ("Names a variable", "{base}/x/${AWS_SECRET}.html"),
+    ]
+    rss = "".join(
+        f"<item><title>{t}</title><link>{link.replace('{base}', server.base_url)}</link></item>" for t, link in items
+    )
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{rss}</channel></rss>'.encode()
+    url = server.on("/private/k3y-9/feed.xml", Reply(200, body, headers=(("Content-Type", "application/rss+xml"),)))
+    template = f"{server.base_url}/private/${{FEED_KEY}}"
+    read = read_feed(url, spec(), allow_private_hosts=True, label=f"{template}/feed.xml", secrets={"FEED_KEY": "k3y-9"})
+    assert [e.url for e in read.entries] == [
+        f"{template}/story.html",
+        f"{template}/abs.html?again=${{FEED_KEY}}",
+        f"{server.base_url}/x/$%7BAWS_SECRET}}.html",
+    ]
+    assert {e.feed_url for e in read.entries} == {f"{template}/feed.xml"}
+
+
 def _entry(url: str) -> FeedEntry:
     return FeedEntry(feed_url="http://feed.example/rss", url=url, title="t")
 
