@@ -1,4 +1,5 @@
-"""Article rows: identities a page cannot take from another, and dates after the fetch corrected."""
+"""Article rows: identities a page cannot take from another, and dates after the fetch corrected
+(also those stored before the rule, and the incidents dated by them)."""
 
 from __future__ import annotations
 
@@ -54,7 +55,13 @@ def test_migration_0011_dates_articles_stored_in_the_future_by_their_fetch(db_pa
                 [a.article_id, a.url, a.canonical_url, a.published_at, a.fetched_at, a.text, a.content_hash,
                  a.fetched_at, "day"],
             )  # fmt: skip
+        con.execute(
+            "INSERT INTO incidents (incident_id, topic, metric, severity, status, opened_on, last_evidence_on, edges,"
+            " created_at, updated_at) VALUES ('i1', 'kursk', 'troops_deployed', 'high', 'open', '2099-01-01',"
+            " '2099-01-01', '[]', '2025-12-01 10:00:00+00', '2025-12-02 10:00:00+00')"
+        )
     with open_store(db_path) as con:
+        incident = con.execute("SELECT opened_on, last_evidence_on FROM incidents").fetchone()
         rows = dict(
             (r[0], r[1:])
             for r in con.execute(
@@ -65,3 +72,4 @@ def test_migration_0011_dates_articles_stored_in_the_future_by_their_fetch(db_pa
     assert published == future.fetched_at and corrected
     assert "2099-01-01T00:00:00+00:00" in note and "fetched (2025-12-01T00:00:00+00:00)" in note
     assert rows[old.article_id] == (old.published_at, False, None)
+    assert incident is not None and [d.isoformat() for d in incident] == ["2025-12-01", "2025-12-02"]
