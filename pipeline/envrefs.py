@@ -5,6 +5,12 @@ written as ``${VAR}`` and read from the environment only when the URL is
 requested.  Anything derived from the expanded URL (errors, log lines, rows
 in the database) passes through ``redact`` first, which writes the reference
 back in place of the value.
+
+URLs derived from a configured one (a feed's relative links) keep the
+reference too, and are expanded only when requested.  So that a ``${VAR}``
+in such a URL can only be one written back by ``redact``, a literal ``${``
+arriving from outside (a feed's link, a redirect) is percent-encoded by
+``escape`` first: a hostile feed cannot name a variable and have its value sent.
 """
 
 from __future__ import annotations
@@ -61,6 +67,17 @@ def redact(text: str, secrets: Mapping[str, str]) -> str:
     return text
 
 
+def escape(text: str) -> str:
+    """``text`` from outside the configuration with every ``${`` percent-encoded (``$%7B``, what an
+    HTTP client sends for it anyway), so it never reads as a reference."""
+    return text.replace("${", "$%7B")
+
+
+def references(text: str) -> set[str]:
+    """The variable names ``text`` refers to."""
+    return set(ENV_REF.findall(text))
+
+
 class _RedactingFilter(logging.Filter):
     def __init__(self, secrets: Mapping[str, str]) -> None:
         super().__init__()
@@ -91,4 +108,13 @@ def redacted_logs(secrets: Mapping[str, str], names: tuple[str, ...] = ("httpx",
             lg.removeFilter(flt)
 
 
-__all__ = ["ENV_REF", "Expanded", "MissingVariableError", "expand", "redact", "redacted_logs"]
+__all__ = [
+    "ENV_REF",
+    "Expanded",
+    "MissingVariableError",
+    "escape",
+    "expand",
+    "redact",
+    "redacted_logs",
+    "references",
+]

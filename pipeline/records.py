@@ -25,6 +25,8 @@ Modality = Literal["actual", "planned"]
 Role = Literal["combat", "engineering", "security", "unspecified"]
 # How much of ``published_at`` the page or feed gave: a month-only date is stored as the 1st.
 DatePrecision = Literal["day", "month", "year", "none"]
+# How far after its fetch a page's date may lie (clocks and time zones differ); later is impossible.
+FUTURE_DATE_SKEW = timedelta(days=1)
 
 OTHER_METRIC = "other"
 
@@ -33,6 +35,11 @@ def stable_id(*parts: object, length: int = 16) -> str:
     """A short content hash: ids derive from content so re-runs never duplicate rows."""
     joined = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:length]
+
+
+def claim_key(topic: str, article_id: str, char_start: int, char_end: int, metric: str) -> str:
+    """A claim's id: one per topic reading an article, per figure (its offsets) and metric."""
+    return stable_id(topic, article_id, char_start, char_end, metric)
 
 
 def severity_rank(severity: str) -> int:
@@ -81,6 +88,9 @@ class Article:
     text: str
     content_hash: str
     published_precision: DatePrecision | None = None  # None: not recorded ("day" if published_at, else "none")
+    # The page or feed gave a date after the fetch: published_at is the fetch time, the note says why.
+    published_corrected: bool = False
+    published_note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,18 +235,26 @@ class Skipped:
     article_id: str | None = None
 
 
+NOT_POLLED = "not polled"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedPoll:
     """One poll of one feed.  ``entries`` None = not parsed (unchanged): the last count is kept.
     The validators are what the next poll sends back; an error poll keeps the stored ones."""
 
     feed_url: str
-    status: str  # "ok[ (notes)]" or "error: ..."
+    status: str  # "ok[ (notes)]", "error: ..." or "not polled: ..."
     entries: int | None
     etag: str | None = None
     last_modified: str | None = None
     body_sha256: str | None = None
     new_entries: int = 0  # items this topic had never seen: what tells a live feed from a silent one
+
+    @property
+    def polled(self) -> bool:
+        """False for a feed left unpolled this run (``not polled: ...``): no answer, no failure."""
+        return not self.status.startswith(NOT_POLLED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,9 +258,14 @@ class FetchSpec(_Strict):
 class DedupSpec(_Strict):
     """``near_duplicate_similarity``: estimated Jaccard similarity of word 3-shingles from which a
     text is a near copy of an earlier one (the default is justified by the labelled pairs in
-    tests/unit/test_dedup_labelled.py; below 0.5 the LSH index would miss candidates)."""
+    tests/unit/test_dedup_labelled.py; below 0.5 the LSH index would miss candidates).
+
+    ``canonical_hosts``: hosts (and their subdomains) whose pages may declare a canonical URL on
+    another domain, e.g. a syndication partner pointing at the original.  Any other page's
+    canonical is followed only within its own registrable domain."""
 
     near_duplicate_similarity: Annotated[float, Field(ge=0.5, le=1.0)] = 0.5
+    canonical_hosts: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")]] = []
 
 
 class FeedHealthSpec(_Strict):

@@ -18,13 +18,17 @@ pairs.  Here a new claim is first placed in its source family's history
 Conflicting figures form incidents: one per metric and conflict, joined by
 every later figure that conflicts with one of its figures while it is open.
 An incident pages once, and again only when its severity rises.
+
+No date the engine keeps is later than the time of the check (``now``): a
+claim published "in the future", or a figure describing a period to come, is
+dated when it was checked, so no incident stays "alive" until a date to come.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 from pipeline.detection.histories import HistoryEntry, MetricHistory, as_of, family_of, figure_key, is_named, new_figure
 from pipeline.detection.pairs import SAME_MOMENT_DAYS, Verdict, compare, scope_of, shift_severity
@@ -104,20 +108,50 @@ class Detection:
 class Engine:
     """HistoryEntry histories and open incidents of one topic, fed claims in publication order."""
 
-    def __init__(self, topic: TopicConfig, figures: Iterable[HistoryEntry] = (), incidents: Iterable[Incident] = ()):
+    def __init__(
+        self,
+        topic: TopicConfig,
+        figures: Iterable[HistoryEntry] = (),
+        incidents: Iterable[Incident] = (),
+        now: datetime | None = None,
+    ):
         self.topic = topic
+        self.now = now  # the time of the check: no date kept is later (None: replays of past data)
+        self.today = today = now.date() if now is not None else None
         self.histories: dict[str, MetricHistory] = {}
         self.incidents: dict[str, Incident] = {i.incident_id: i for i in incidents}
         self._seq = 0
+        if today is not None:  # state stored before dates were bounded: brought back to the present
+            for incident in self.incidents.values():
+                incident.opened_on = min(incident.opened_on, today)
+                incident.last_evidence_on = min(incident.last_evidence_on, today)
         for figure in figures:
+            if today is not None:
+                figure.first_seen, figure.last_seen = min(figure.first_seen, today), min(figure.last_seen, today)
             self._history(figure.key.metric).add(figure)
             self._seq = max(self._seq, figure.seq + 1)
 
     # --- feeding ---------------------------------------------------------------------
 
+    def _bounded(self, s: SourcedClaim) -> SourcedClaim:
+        """The claim dated no later than the check."""
+        if self.now is None or s.published_at is None:
+            return s
+        published = s.published_at if s.published_at.tzinfo else s.published_at.replace(tzinfo=UTC)
+        return replace(s, published_at=self.now) if published > self.now else s
+
+    def _as_of(self, s: SourcedClaim) -> date:
+        """The day a figure describes, never later than the check."""
+        when = as_of(s)
+        return when if self.today is None else min(when, self.today)
+
+    def _published(self, s: SourcedClaim) -> date | None:
+        published = _published(s)
+        return published if published is None or self.today is None else min(published, self.today)
+
     def observe(self, s: SourcedClaim, out: Detection | None = None) -> HistoryEntry | None:
         """Put a claim in its family's history without comparing it (rebuilding the state)."""
-        placed = self._place(s)
+        placed = self._place(self._bounded(s))
         if placed is None:
             return None
         figure, _ = placed
@@ -128,7 +162,7 @@ class Engine:
     def process(self, claims: Sequence[SourcedClaim]) -> Detection:
         """Check new claims, oldest publication first, each against the state at its own date."""
         out = Detection()
-        for s in sorted(claims, key=_publication_order):
+        for s in sorted((self._bounded(c) for c in claims), key=_publication_order):
             self._check(s, out)
         return out
 
@@ -154,7 +188,7 @@ class Engine:
         scope = self._comparable(s)
         if scope is None:
             return None
-        key, family, when = figure_key(s.claim, scope), family_of(s), as_of(s)
+        key, family, when = figure_key(s.claim, scope), family_of(s), self._as_of(s)
         history = self._history(s.claim.metric)
         known = history.find(family, key)
         if (known is None or known.first_seen > when) and (not is_named(family) or s.copy_of):
@@ -178,7 +212,7 @@ class Engine:
         out.figures[figure.figure_id] = figure
         if s.claim.hedge == "vague":
             return  # "thousands of" is too loose to raise anything
-        when = as_of(s)
+        when = self._as_of(s)
         history = self._history(s.claim.metric)
         if repeated is not None:
             current = history.latest(repeated.family, when)
@@ -270,7 +304,7 @@ class Engine:
             for incident in known:
                 if edge not in incident.edges:
                     continue
-                if incident.open_at(_published(s) or as_of(s)):
+                if incident.open_at(self._published(s) or self._as_of(s)):
                     return third, incident
                 return None, None  # a dispute gone quiet: the new figure revives it, it takes no side
         return ally, None
@@ -366,7 +400,7 @@ class Engine:
         incident.link(a, b)
         # An incident is alive while evidence keeps arriving: dated by publication, not by the period
         # a figure describes (a report in August about last year still revives the dispute).
-        incident.last_evidence_on = max(incident.last_evidence_on, when, _published(s) or when)
+        incident.last_evidence_on = max(incident.last_evidence_on, when, self._published(s) or when)
         if severity_rank(verdict.severity) > severity_rank(incident.severity):
             incident.severity = verdict.severity
         found = Contradiction(
@@ -495,15 +529,17 @@ def check_pending(
     pending: Sequence[SourcedClaim],
     backlog: Sequence[SourcedClaim],
     load_state: Callable[[list[str]], tuple[list[HistoryEntry], list[Incident]]],
+    now: datetime | None = None,
 ) -> tuple[Detection, list[Alert]]:
     """One detect run: load the state of the metrics the new claims touch, check them, build the alerts.
 
     ``backlog`` (claims checked before figure histories existed) is folded into
-    the histories without raising anything.
+    the histories without raising anything.  ``now``: the time of the check,
+    the latest date any claim, figure or incident is given.
     """
     metrics = sorted(metrics_to_load(topic, {s.claim.metric for s in [*pending, *backlog]}))
     figures, incidents = load_state(metrics)
-    engine = Engine(topic, figures, incidents)
+    engine = Engine(topic, figures, incidents, now)
     seeded = Detection()
     for s in sorted(backlog, key=_publication_order):
         engine.observe(s, seeded)

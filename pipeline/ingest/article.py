@@ -20,7 +20,7 @@ from lxml import html as lxml_html
 from pipeline.ingest.pages import MIN_TEXT_CHARS, PageVerdict, PageView, classify_page
 from pipeline.ingest.urls import canonical_url as normalise_url
 from pipeline.ingest.urls import page_canonical
-from pipeline.records import Article, DatePrecision, FetchedPage, stable_id
+from pipeline.records import FUTURE_DATE_SKEW, Article, DatePrecision, FetchedPage, stable_id
 
 _BLOCK_TAGS = ("p", "head", "list", "item", "quote", "table", "row", "cell", "code")
 
@@ -37,8 +37,14 @@ class NotAnArticle(ExtractionError):
         self.verdict = verdict
 
 
-def extract_article(page: FetchedPage, languages: Collection[str] | None = None) -> Article:
-    """The article on a page; ``NotAnArticle`` when the page is none (``languages``: the topic's)."""
+def extract_article(
+    page: FetchedPage, languages: Collection[str] | None = None, canonical_hosts: Collection[str] = ()
+) -> Article:
+    """The article on a page; ``NotAnArticle`` when the page is none (``languages``: the topic's).
+
+    Its id comes from its canonical URL: the one it declares when it may speak for it (its own
+    registrable domain, or a host in ``canonical_hosts``), else the address it was fetched from.
+    """
     extracted = trafilatura.bare_extraction(
         page.html,
         url=page.final_url,
@@ -59,8 +65,11 @@ def extract_article(page: FetchedPage, languages: Collection[str] | None = None)
         raise ExtractionError(f"{page.final_url}: no main text found")
     if len(text) < MIN_TEXT_CHARS:  # classify_page calls it a stub first; kept as the invariant
         raise ExtractionError(f"{page.final_url}: main text too short ({len(text)} < {MIN_TEXT_CHARS} characters)")
-    canonical = page_canonical(page.final_url, meta.get("canonical"), meta.get("og_url"), doc.url)
+    canonical = page_canonical(
+        page.final_url, meta.get("canonical"), meta.get("og_url"), doc.url, trusted_hosts=canonical_hosts
+    )
     published_at, precision = _published_at(meta.get("published_time"), doc.date, page)
+    published_at, note = bounded_by_fetch(published_at, page.fetched_at)
     return Article(
         article_id=stable_id(canonical),
         url=page.url,
@@ -73,6 +82,8 @@ def extract_article(page: FetchedPage, languages: Collection[str] | None = None)
         text=text,
         content_hash=content_hash(text),
         published_precision=precision,
+        published_corrected=note is not None,
+        published_note=note,
     )
 
 
@@ -148,6 +159,20 @@ def _published_at(
     return parsed if parsed is not None else (None, "none")
 
 
+def bounded_by_fetch(published: datetime | None, fetched_at: datetime) -> tuple[datetime | None, str | None]:
+    """A date later than the fetch (beyond ``FUTURE_DATE_SKEW``) cannot be when the page was
+    published: the fetch time replaces it, with the reason (None when the date stands).  Old
+    dates stay: an old report is real."""
+    fetched = fetched_at if fetched_at.tzinfo else fetched_at.replace(tzinfo=UTC)
+    if published is None or published <= fetched + FUTURE_DATE_SKEW:
+        return published, None
+    note = (
+        f"the page or feed dated it {published.isoformat()}, after it was fetched ({fetched.isoformat()}):"
+        " dated by the fetch time"
+    )
+    return fetched, note
+
+
 def parse_date(value: str) -> tuple[datetime, DatePrecision] | None:
     """An ISO timestamp or date, or a month ("2025-06") or year ("2025") dated to its first day."""
     text = value.strip()
@@ -177,4 +202,12 @@ def _clean(value: str | None) -> str | None:
     return cleaned or None
 
 
-__all__ = ["ExtractionError", "NotAnArticle", "content_hash", "extract_article", "normalise_url", "parse_date"]
+__all__ = [
+    "ExtractionError",
+    "NotAnArticle",
+    "bounded_by_fetch",
+    "content_hash",
+    "extract_article",
+    "normalise_url",
+    "parse_date",
+]

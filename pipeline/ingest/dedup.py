@@ -6,6 +6,12 @@ or cut) is stored, linked to its original, because an edit may change a
 figure and that change is news; but its claims are marked as relayed copies
 so they never count as a second, independent source.
 
+Two pages share an id when they declare the same canonical URL, but a
+declaration is only a claim: a page is taken for another address of an
+article only when its text matches that article's (the same text, or a near
+copy of it).  A page whose text does not match keeps an identity of its own
+(``own_identity``), so no page can suppress another by naming its URL.
+
 Near-duplicates are found with MinHash signatures over word 3-shingles
 (datasketch), whose agreement estimates the Jaccard similarity of two texts.
 The history is searched through locality-sensitive hashing: the signature is
@@ -18,6 +24,7 @@ while unrelated texts (s < 0.1) almost never share a bucket.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from collections.abc import Collection, Sequence
@@ -26,8 +33,8 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from pipeline.ingest.urls import is_variant
-from pipeline.records import Article
+from pipeline.ingest.urls import canonical_url, is_variant
+from pipeline.records import Article, Claim, claim_key, stable_id
 
 NUM_PERM = 128
 BANDS = 32
@@ -59,16 +66,19 @@ class Match:
     kind: DuplicateKind
 
 
-def split_exact_copies(articles: Sequence[Article]) -> tuple[list[Article], list[tuple[Article, Article]]]:
+def split_exact_copies(
+    articles: Sequence[Article], near_similarity: float = DEFAULT_NEAR_SIMILARITY
+) -> tuple[list[Article], list[tuple[Article, Article]]]:
     """(originals, [(copy, its original)]) of one batch: same page id or same normalised text.
 
-    Articles are taken in ``precedence`` order, so the earliest published, cleanest
+    Ids are settled first (``settle_ids``), so a page sharing another's id carries its text.
+    Articles are then taken in ``precedence`` order, so the earliest published, cleanest
     address is the one kept, whatever order the feed listed them in.
     """
     by_key: dict[str, Article] = {}
     kept: list[Article] = []
     copies: list[tuple[Article, Article]] = []
-    for article in sorted(articles, key=precedence):
+    for article in sorted(settle_ids(articles, near_similarity), key=precedence):
         original = by_key.get(article.article_id) or by_key.get(article.content_hash)
         if original is not None:
             copies.append((article, original))
@@ -76,6 +86,56 @@ def split_exact_copies(articles: Sequence[Article]) -> tuple[list[Article], list
         by_key[article.article_id] = by_key[article.content_hash] = article
         kept.append(article)
     return kept, copies
+
+
+def settle_ids(articles: Sequence[Article], near_similarity: float) -> list[Article]:
+    """The batch with every id held by pages of one text: a page whose text does not match the
+    page holding its id takes its own identity.  The page whose own address is the id holds it,
+    before any page that only declared it."""
+    holders: dict[str, Article] = {}
+    settled: list[Article] = []
+    for article in sorted(articles, key=lambda a: (not names_itself(a), precedence(a))):
+        for _ in range(3):  # declared id, own address's, own address and text's (held by this text only)
+            holder = holders.setdefault(article.article_id, article)
+            if holder is article or same_text(article, holder, near_similarity):
+                break
+            article = own_identity(article)
+        settled.append(article)
+    return settled
+
+
+def names_itself(article: Article) -> bool:
+    """Whether the article's id comes from its own address, not from a canonical it declared."""
+    return article.canonical_url == canonical_url(article.url)
+
+
+def same_text(a: Article, b: Article, near_similarity: float) -> bool:
+    """Whether two pages carry one article's text: the same normalised text, or a near copy."""
+    if a.content_hash == b.content_hash:
+        return True
+    return similarity(fingerprint(a.text).signature, fingerprint(b.text).signature) >= near_similarity
+
+
+def own_identity(article: Article) -> Article:
+    """The article under an id its own address gives it, for a page whose declared canonical names
+    a stored article with another text: first its own address's id, and when that is taken too
+    (the page's own address is the canonical another page declared), its address and text."""
+    own = canonical_url(article.url)
+    if article.canonical_url != own:
+        return dataclasses.replace(article, article_id=stable_id(own), canonical_url=own)
+    return dataclasses.replace(article, article_id=stable_id(own, article.content_hash))
+
+
+def claims_of(article: Article, claims: Sequence[Claim]) -> list[Claim]:
+    """Claims read from an article's text, renamed for the article's (new) id."""
+    return [
+        dataclasses.replace(
+            c,
+            article_id=article.article_id,
+            claim_id=claim_key(c.topic, article.article_id, c.char_start, c.char_end, c.metric),
+        )
+        for c in claims
+    ]
 
 
 def shingles(text: str) -> set[str]:
@@ -170,17 +230,22 @@ def outranks(article: Article, stored: Article) -> bool:
 
 
 # What the load does with a new article, decided from what the store already holds.
-SamePageAction = Literal["readdress", "adopt", "another_address"]
+SamePageAction = Literal["readdress", "adopt", "another_address", "another_page"]
 CopyAction = Literal["supersede", "exact_copy", "near_copy", "original"]
 
 
-def same_page_action(new: Article, stored: Article, topic_has_it: bool) -> SamePageAction:
-    """A new article with the id of a stored one (another spelling of its address: tracked, mobile, AMP).
+def same_page_action(new: Article, stored: Article, topic_has_it: bool, near_similarity: float) -> SamePageAction:
+    """A new article with the id of a stored one (another spelling of its address: tracked, mobile,
+    AMP, or a declared canonical).
 
+    ``another_page``: the texts do not match, so the id was only claimed: the new page is an
+    article of its own (``own_identity``), never linked on the address alone;
     ``readdress``: the new address is the cleaner one and names the article from now on;
     ``adopt``: another topic stored it, and this topic records it and gets its own claims;
     ``another_address``: this topic has it already, so the address is a duplicate.
     """
+    if not same_text(new, stored, near_similarity):
+        return "another_page"
     if outranks(new, stored):
         return "readdress"
     return "another_address" if topic_has_it else "adopt"
@@ -227,10 +292,16 @@ __all__ = [
     "Match",
     "band_keys",
     "best_match",
+    "claims_of",
     "drop_duplicates",
     "fingerprint",
+    "names_itself",
     "outranks",
+    "own_identity",
     "precedence",
+    "same_page_action",
+    "same_text",
+    "settle_ids",
     "shingles",
     "similarity",
     "split_exact_copies",

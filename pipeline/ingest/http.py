@@ -6,7 +6,9 @@ private or loopback addresses unless the topic allows them.  The host is
 resolved once and the request goes to the address that was checked (with the
 Host header and TLS server name kept), so a second DNS answer cannot swap in
 an internal address.  Bodies are capped while streaming so a huge or endless
-response cannot exhaust memory.
+response cannot exhaust memory, and each request has one wall-clock deadline
+(``timeout_seconds``) covering connect, headers and body, so a server that
+trickles its answer a byte at a time cannot hold a worker past it.
 
 Whatever goes wrong with one URL (malformed, refused, undecodable, timing
 out) surfaces as a ``FetchError`` naming that URL, so callers can record it
@@ -32,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 import tenacity
 
+from pipeline.ingest.deadline import Deadline
 from pipeline.records import FeedEntry, FetchedPage
 from pipeline.topics import FetchSpec
 
@@ -165,7 +168,12 @@ def get(
     """GET following checked redirects.  ``headers`` are sent on every hop; with them a 304 is an
     answer, not an error.  ``stop_at_redirect(location)`` true returns the redirect itself."""
     own_client = client is None
-    http = client or httpx.Client(headers={"User-Agent": spec.user_agent}, follow_redirects=False)
+    # No keep-alive: every request opens its own connection, so its deadline can always end it.
+    http = client or httpx.Client(
+        headers={"User-Agent": spec.user_agent},
+        follow_redirects=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
     current = url
     try:
         for _hop in range(MAX_REDIRECTS + 1):
@@ -256,37 +264,51 @@ def _get_with_retries(
 def _get_once(
     http: httpx.Client, url: str, pinned: str | None, spec: FetchSpec, extra_headers: Mapping[str, str] | None = None
 ) -> Response:
-    """One GET; with ``pinned``, the connection goes to that checked address, not to a new lookup."""
-    deadline = time.monotonic() + spec.timeout_seconds
+    """One GET, ended at ``spec.timeout_seconds`` whatever phase it is in; with ``pinned``, the
+    connection goes to that checked address, not to a new lookup.
+
+    httpx's timeouts bound each socket operation, so a server sending a byte
+    every half second never trips them: the deadline is enforced by
+    ``Deadline``, which shuts the connection's socket when it passes.
+    """
     target = httpx.URL(url)
     headers = {**(extra_headers or {}), "User-Agent": spec.user_agent}
-    extensions: dict[str, Any] = {}
+    deadline = Deadline(spec.timeout_seconds)
+    extensions: dict[str, Any] = {"trace": deadline.trace}
     if pinned is not None:
         headers["Host"] = target.netloc.decode("ascii")
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host  # certificate checked against the name, not the address
         target = target.copy_with(host=pinned)
-    with http.stream(
-        "GET",
-        target,
-        headers=headers,
-        timeout=httpx.Timeout(spec.timeout_seconds),
-        follow_redirects=False,
-        extensions=extensions,
-    ) as response:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > spec.max_bytes:
-            raise FetchError(url, f"body of {declared} bytes exceeds the limit of {spec.max_bytes} bytes")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > spec.max_bytes:
-                raise FetchError(url, f"body exceeds the limit of {spec.max_bytes} bytes")
-            if time.monotonic() > deadline:
-                raise httpx.ReadTimeout("body still arriving at the deadline")
-            chunks.append(chunk)
-        return Response(url, response.status_code, response.headers, b"".join(chunks))
+    try:
+        with (
+            deadline,
+            http.stream(
+                "GET",
+                target,
+                headers=headers,
+                timeout=httpx.Timeout(spec.timeout_seconds),
+                follow_redirects=False,
+                extensions=extensions,
+            ) as response,
+        ):
+            declared = response.headers.get("content-length")
+            if declared and declared.isdigit() and int(declared) > spec.max_bytes:
+                raise FetchError(url, f"body of {declared} bytes exceeds the limit of {spec.max_bytes} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > spec.max_bytes:
+                    raise FetchError(url, f"body exceeds the limit of {spec.max_bytes} bytes")
+                chunks.append(chunk)
+            if deadline.passed():  # a body cut at the deadline can look complete (no Content-Length)
+                raise httpx.ReadTimeout("response still arriving at the deadline")
+            return Response(url, response.status_code, response.headers, b"".join(chunks))
+    except httpx.TransportError:
+        if deadline.passed():  # the watchdog closed the connection: whatever broke, it is a timeout
+            raise httpx.ReadTimeout("no complete response by the deadline") from None
+        raise
 
 
 def _retry_after(value: str | None, *, default: float) -> float:
@@ -354,14 +376,19 @@ def read_feed(
     allow_private_hosts: bool,
     label: str | None = None,
     validators: Validators | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> FeedRead:
     """Entries of an RSS/Atom feed that point at http(s) pages; every other item is rejected with a reason.
 
     ``label`` is how entries name their feed (the configured URL, secrets unexpanded).  With the
     ``validators`` of the last poll the request is conditional: a 304, or a body whose hash has not
-    changed, is read as "unchanged" and not parsed.
+    changed, is read as "unchanged" and not parsed.  ``secrets`` are the values of the ``${VAR}``
+    references in the feed's URL: links are resolved against the feed's address with the
+    references written back, and come out in that form, never with a value.
     """
     import feedparser
+
+    from pipeline.envrefs import escape, redact
 
     before = validators or Validators()
     response = get(feed_url, spec, allow_private_hosts=allow_private_hosts, headers=before.headers())
@@ -384,6 +411,7 @@ def read_feed(
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         reason = parsed.get("bozo_exception") or "no feed format recognised"
         raise FetchError(feed_url, f"not a readable feed ({reason!s})")
+    base = redact(escape(final_url), secrets or {})  # the feed's address as configured (after any redirect)
     entries, rejected = [], []
     for item in parsed.entries:
         title = item.get("title") or None
@@ -392,7 +420,7 @@ def read_feed(
             rejected.append(Rejected(printable(f"{label or feed_url}#item:{title or ''}"), "feed item has no link"))
             continue
         try:
-            url = entry_url(final_url, str(link))
+            url = redact(entry_url(base, str(link)), secrets or {})
         except FetchError as exc:
             rejected.append(Rejected(printable(exc.url), exc.reason))
             continue
@@ -417,8 +445,11 @@ def _source_title(item: Any) -> str | None:
 
 
 def entry_url(base: str, link: str) -> str:
-    """The absolute http(s) URL of a feed link; FetchError (naming the link) when it cannot be fetched."""
-    link = link.strip()
+    """The absolute http(s) URL of a feed link; FetchError (naming the link) when it cannot be fetched.
+    A ``${`` in the link is escaped: only the configuration writes references."""
+    from pipeline.envrefs import escape
+
+    link = escape(link.strip())
     try:
         url = urljoin(base, link)
         scheme = urlsplit(url).scheme.lower()

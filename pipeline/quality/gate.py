@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline.errors import PermanentError
-from pipeline.records import HEDGES, OTHER_METRIC, Article, Claim
+from pipeline.records import FUTURE_DATE_SKEW, HEDGES, OTHER_METRIC, Article, Claim
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,6 +44,8 @@ SURFACE_IN_SENTENCE = "surface_in_sentence"
 PLAUSIBLE_MAX = "plausible_max"
 VALUE_TOP = "value_top"
 CLAIM_COUNT = "claim_count"
+# True unless the article is dated after its fetch beyond the skew extraction allows (it replaces such dates).
+PUBLISHED_BY_FETCH = "published_not_after_fetch"
 CRITICAL = "critical"
 WARNING = "warning"
 _SAMPLES = 3  # offending values quoted per failure line
@@ -148,6 +150,10 @@ class Gate:
         for c in claims:
             counts[c.article_id] = counts.get(c.article_id, 0) + 1
         df[CLAIM_COUNT] = [counts.get(a.article_id, 0) for a in articles]
+        df[PUBLISHED_BY_FETCH] = [
+            a.published_at is None or a.fetched_at is None or a.published_at <= a.fetched_at + FUTURE_DATE_SKEW
+            for a in articles
+        ]
         return self._engine_now().run(ARTICLES_SUITE, df, "article_id", {})
 
     def validate_claims(self, claims: Sequence[Claim], topic: TopicConfig) -> QualityReport:

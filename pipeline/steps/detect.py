@@ -49,8 +49,11 @@ def check_claims(
     """Check these claims against the state of their metrics; store the outcome and its alerts in one transaction."""
     from pipeline.detection.engine import check_pending
     from pipeline.store.checks import detection_state, record_check
+    from pipeline.store.db import utcnow
 
-    found, alerts = check_pending(topic, pending, backlog, lambda metrics: detection_state(con, topic.name, metrics))
+    found, alerts = check_pending(
+        topic, pending, backlog, lambda metrics: detection_state(con, topic.name, metrics), now=utcnow()
+    )
     new_x, new_a = record_check(
         con,
         topic.name,

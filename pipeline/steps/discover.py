@@ -8,6 +8,9 @@ conditional (the validators of the last good poll are sent back), and an
 unchanged feed is not parsed.  Query services are paced as they ask (GDELT:
 one request per 5 s); Google News redirect links are resolved to the
 publisher's URL where they redirect, else de-duplicated by title and outlet.
+Feeds are polled least recently polled first, and past the task's budget no
+further feed is polled: the rest are recorded as ``not polled`` (neither an
+answer nor a failure) and, their last poll being the oldest, come first next run.
 """
 
 from __future__ import annotations
@@ -22,15 +25,21 @@ from typing import TYPE_CHECKING
 
 from pipeline.ingest import feeds, http
 from pipeline.ingest.feeds import choose_entries, forget_validators
-from pipeline.records import FeedEntry, FeedPoll, Skipped, to_json
+from pipeline.records import NOT_POLLED, FeedEntry, FeedPoll, Skipped, to_json
 from pipeline.steps.job import Job
 from pipeline.steps.staging import remove_stale_staging, write_json
 from pipeline.topics import FeedSpec, TopicConfig
 
 if TYPE_CHECKING:
+    from pipeline.envrefs import Expanded
     from pipeline.ingest.polite import HostGate
 
 log = logging.getLogger(__name__)
+
+# Wall-clock budget of one discover task: inside its 30-minute execution timeout
+# (pipeline.orchestration.edge.default_args), with room for the feed being polled when it runs
+# out (at most timeout_seconds x (retries + 1) plus backoff) and for its redirect resolution.
+DISCOVER_BUDGET_SECONDS = 15 * 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,7 @@ class KnownUrls:
     schedule: Mapping[str, datetime]  # URL -> when its retry is due
     validators: Mapping[str, tuple[str | None, str | None, str | None]]
     stories: set[str]  # title/outlet keys of stored articles
+    polled_at: Mapping[str, datetime] = field(default_factory=dict)  # feed label -> its last poll
 
 
 @dataclass(slots=True)
@@ -58,19 +68,31 @@ def run(
     environ: Mapping[str, str] | None = None,
     now: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    budget_seconds: float = DISCOVER_BUDGET_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Job:
-    """Read the topic's feeds and stage the entries to fetch: unseen ones first, then retries that are due."""
+    """Read the topic's feeds and stage the entries to fetch: unseen ones first, then retries that are due.
+
+    Past ``budget_seconds`` no further feed is polled, so slow feeds cannot
+    push the task past its execution timeout.
+    """
     from pipeline.ingest.polite import HostGate
 
     topic = job.topic()
     env = os.environ if environ is None else environ
     at = (now or (lambda: datetime.now(UTC)))()
+    deadline = clock() + budget_seconds
     remove_stale_staging(job)
     known = _known_urls(job, topic)
     pace = HostGate(1, 0.0, sleep=sleep)
-    outcomes = [poll_feed(feed, topic, env, known, pace) for feed in topic.feeds]
+    outcomes = []
+    for feed in poll_order(topic.feeds, known.polled_at):
+        if clock() > deadline:
+            outcomes.append(_not_polled(feed, budget_seconds))
+        else:
+            outcomes.append(poll_feed(feed, topic, env, known, pace))
     polls = [o.poll for o in outcomes]
-    if polls and all(not p.status.startswith("ok") for p in polls):
+    if polls and all(p.polled and not p.status.startswith("ok") for p in polls):  # a feed not polled did not fail
         _record_total_failure(job, topic, polls, at)
         raise http.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
     chosen, polls, skipped = choose(outcomes, known, at, topic)
@@ -85,9 +107,27 @@ def run(
     return job
 
 
+def poll_order(feeds_: Sequence[FeedSpec], polled_at: Mapping[str, datetime]) -> list[FeedSpec]:
+    """Feeds never polled first, then the least recently polled (configured order among equals):
+    a feed the budget left out last run has the oldest poll, so it goes first this time."""
+
+    def last_poll(feed: FeedSpec) -> tuple[int, float]:
+        at = polled_at.get(feeds.feed_address(feed))
+        return (0, 0.0) if at is None else (1, at.timestamp())
+
+    return sorted(feeds_, key=last_poll)
+
+
+def _not_polled(feed: FeedSpec, budget_seconds: float) -> FeedOutcome:
+    label = feeds.feed_address(feed)
+    reason = f"{NOT_POLLED}: discover budget of {budget_seconds:g} s spent before its turn; polled first next run"
+    log.warning("feed %s %s", label, reason)
+    return FeedOutcome(FeedPoll(label, reason, None))
+
+
 def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
     from pipeline.store.articles import stored_title_outlets
-    from pipeline.store.polls import feed_validators
+    from pipeline.store.polls import feed_poll_times, feed_validators
     from pipeline.store.seen import retry_schedule, seen_urls
     from pipeline.store.session import open_store
 
@@ -97,6 +137,7 @@ def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
             schedule=retry_schedule(con, topic.name),
             validators=feed_validators(con, topic.name),
             stories={key for t, o in stored_title_outlets(con, topic.name) if (key := feeds.title_outlet_key(t, o))},
+            polled_at=feed_poll_times(con, topic.name),
         )
 
 
@@ -130,6 +171,7 @@ def poll_feed(
                 allow_private_hosts=topic.allow_private_hosts,
                 label=label,
                 validators=http.Validators(*known.validators[label]) if label in known.validators else None,
+                secrets=url.secrets,
             )
     except http.FetchError as exc:
         reason = url.redact(http.printable(str(exc)))
@@ -147,7 +189,7 @@ def poll_feed(
             log.warning("feed %s: item not fetched: %s: %s", label, item.url, url.redact(item.reason))
             out.skipped.append(Skipped(url.redact(item.url), "quarantined", url.redact(item.reason), "discover"))
     if feed.kind == "google_news":
-        listed, note = _resolve_redirects(out.entries, topic, known.seen, pace, out.skipped)
+        listed, note = _resolve_redirects(out.entries, topic, known.seen, pace, out.skipped, url)
         notes.append(note)
         out.unresolved = [e for e in listed if e.via is None and e.url not in known.seen]
         out.entries = [e for e in listed if e.via is not None or e.url in known.seen]
@@ -198,14 +240,27 @@ def choose(
 
 
 def _resolve_redirects(
-    entries: Sequence[FeedEntry], topic: TopicConfig, seen: set[str], pace: HostGate, skipped: list[Skipped]
+    entries: Sequence[FeedEntry],
+    topic: TopicConfig,
+    seen: set[str],
+    pace: HostGate,
+    skipped: list[Skipped],
+    feed_url: Expanded,
 ) -> tuple[list[FeedEntry], str]:
     """Google News links resolved to the publisher where they redirect; each resolved link is recorded
-    as seen (outcome ``redirect``) so it is not resolved again on the next poll."""
+    as seen (outcome ``redirect``) so it is not resolved again on the next poll.  Links keep the feed
+    URL's ``${VAR}`` references: expanded for the request, written back in what it returns."""
+    from pipeline.envrefs import MissingVariableError, expand
 
     def resolve(link: str) -> feeds.Resolution:
-        with pace.slot(link, delay=feeds.MIN_INTERVAL_SECONDS["google_news"]):
-            return feeds.resolve_redirect(link, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
+        try:
+            target = expand(link, feed_url.secrets)
+        except MissingVariableError as exc:  # a reference the feed's URL does not hold: never filled in
+            return feeds.Resolution(link, None, str(exc))
+        with pace.slot(target.text, delay=feeds.MIN_INTERVAL_SECONDS["google_news"]):
+            found = feeds.resolve_redirect(target.text, topic.fetch, allow_private_hosts=topic.allow_private_hosts)
+        publisher = target.redact(found.publisher_url) if found.publisher_url else None
+        return feeds.Resolution(link, publisher, target.redact(found.reason))
 
     out, resolutions = feeds.resolve_entries(entries, resolve, skip=lambda link: link in seen)
     for entry in out:

@@ -36,7 +36,7 @@ def run(job: Job) -> Job:
     articles: list[Article] = []
     for page in iter_pages(job.stage_dir):
         try:
-            article = extract_article(page, topic.languages)
+            article = extract_article(page, topic.languages, topic.dedup.canonical_hosts)
         except NotAnArticle as exc:
             skipped.append(Skipped(page.entry.url, exc.verdict.kind, exc.verdict.reason, "classify"))
             continue
@@ -55,7 +55,7 @@ def run(job: Job) -> Job:
             )
             continue
         articles.append(article)
-    articles, copies = split_exact_copies(articles)
+    articles, copies = split_exact_copies(articles, topic.dedup.near_duplicate_similarity)
     skipped += [
         Skipped(c.url, "duplicate", "same page or text as another article in this run", "dedup", o.article_id)
         for c, o in copies

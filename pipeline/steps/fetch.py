@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from pipeline import envrefs
 from pipeline.ingest import archive, http
-from pipeline.ingest.feeds import forget_validators
+from pipeline.ingest.feeds import feed_address, forget_validators
 from pipeline.ingest.polite import HostGate, RobotsCache, RobotsDisallowed, interleave_by_host
 from pipeline.records import (
     ArchivedPage,
@@ -23,6 +26,7 @@ from pipeline.records import (
 )
 from pipeline.steps.job import Job
 from pipeline.steps.staging import PAGES_DIR, read_json, records_of, write_json
+from pipeline.topics import TopicConfig
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +40,7 @@ def run(
     job: Job,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     budget_seconds: float = FETCH_BUDGET_SECONDS,
+    environ: Mapping[str, str] | None = None,
 ) -> Job:
     """Fetch the chosen pages, several at a time, into their own staging files and the raw archive.
 
@@ -48,6 +53,10 @@ def run(
     unreachable) is kept for a retry with backoff.  Past ``budget_seconds`` no
     new page is started: the rest stay unseen and are picked first by the
     next run, so slow servers cannot push the task past its execution timeout.
+
+    A page URL derived from a feed whose URL holds a ``${VAR}`` keeps the
+    reference: it is expanded here, for the request only, and what the
+    request returns (final URL, errors, log lines) is redacted again.
     """
     topic = job.topic()
     spec = topic.fetch
@@ -62,20 +71,32 @@ def run(
         RobotsCache(spec, allow_private_hosts=topic.allow_private_hosts, gate=gate) if spec.respect_robots else None
     )
     deadline = time.monotonic() + budget_seconds
+    secrets = feed_secrets(topic, os.environ if environ is None else environ)
 
     def work(entry: FeedEntry) -> tuple[http.RawPage | Exception | None, datetime | None]:
         try:
+            target = envrefs.expand(entry.url, secrets, what=f"page {entry.url}")
+        except envrefs.MissingVariableError as exc:
+            return http.FetchError(entry.url, str(exc), transient=True), None
+        try:
             if robots is not None:
-                robots.check(entry.url)
-            with gate.slot(entry.url):
+                robots.check(target.text)
+            with gate.slot(target.text):
                 if time.monotonic() > deadline:  # checked when its turn comes: waiting counts too
                     return None, None  # left for the next run
-                return http.fetch_raw_page(entry, spec, allow_private_hosts=topic.allow_private_hosts), now()
-        except (http.FetchError, RobotsDisallowed) as exc:
+                page = dataclasses.replace(entry, url=target.text)
+                raw = http.fetch_raw_page(page, spec, allow_private_hosts=topic.allow_private_hosts)
+                return dataclasses.replace(raw, final_url=target.redact(raw.final_url)), now()
+        except http.FetchError as exc:
+            return http.FetchError(target.redact(exc.url), target.redact(exc.reason), transient=exc.transient), None
+        except RobotsDisallowed as exc:
             return exc, None
 
     tally = _Tally(skipped=skipped)
-    with ThreadPoolExecutor(max_workers=spec.concurrency, thread_name_prefix="fetch") as pool:
+    with (
+        envrefs.redacted_logs(secrets),
+        ThreadPoolExecutor(max_workers=spec.concurrency, thread_name_prefix="fetch") as pool,
+    ):
         futures = {pool.submit(work, entry): (i, entry) for i, entry in enumerate(entries, 1)}
         for done, future in enumerate(as_completed(futures), 1):
             i, entry = futures[future]
@@ -102,6 +123,13 @@ def run(
         },
     )
     return job
+
+
+def feed_secrets(topic: TopicConfig, environ: Mapping[str, str]) -> dict[str, str]:
+    """The values of the variables the topic's feed URLs refer to: the only ones a page URL may
+    name (a feed's links cannot make another variable's value be sent anywhere)."""
+    names = {name for feed in topic.feeds for name in envrefs.references(feed_address(feed))}
+    return {name: environ[name] for name in sorted(names) if environ.get(name)}
 
 
 @dataclass(slots=True)

@@ -13,8 +13,10 @@ from pipeline.ingest.dedup import (
     Fingerprint,
     Match,
     best_match,
+    claims_of,
     copy_action,
     fingerprint,
+    own_identity,
     same_page_action,
 )
 from pipeline.records import (
@@ -30,8 +32,8 @@ if TYPE_CHECKING:
 
 _ARTICLE_INSERT = (
     "INSERT INTO articles (article_id, url, canonical_url, title, outlet, published_at, fetched_at, language,"
-    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity, published_precision)"
-    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
+    " text, content_hash, run_id, loaded_at, duplicate_of, duplicate_kind, similarity, published_precision,"
+    " published_corrected, published_note) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING"
 )
 
 
@@ -114,7 +116,7 @@ def update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> Non
     """Replace a stored article's extracted fields (same id) with a new extraction of its archived page."""
     con.execute(
         "UPDATE articles SET title = ?, outlet = ?, published_at = coalesce(?, published_at), language = ?,"
-        " text = ?, content_hash = ? WHERE article_id = ?",
+        " text = ?, content_hash = ?, published_corrected = ?, published_note = ? WHERE article_id = ?",
         [
             article.title,
             article.outlet,
@@ -122,6 +124,8 @@ def update_article_text(con: duckdb.DuckDBPyConnection, article: Article) -> Non
             article.language,
             article.text,
             article.content_hash,
+            article.published_corrected,
+            article.published_note,
             article.article_id,
         ],
     )
@@ -139,10 +143,19 @@ def load_article(
     """Store one article as an original, a near copy or not at all (exact copy); returns the outcome.
 
     The rules that decide which copy is the original are ``pipeline.ingest.dedup``'s; this applies them.
+    A page holding a stored article's id with another text is stored under its own identity.
     """
     same_page = stored_article(con, a.article_id)
+    for _ in range(3):  # declared id, own address's, own address and text's (held by this text only)
+        if same_page is None:
+            break
+        placed = same_page_action(a, same_page, _topic_has(con, topic, a.article_id), near_similarity)
+        if placed != "another_page":
+            break
+        a = own_identity(a)
+        claims = claims_of(a, claims)
+        same_page = stored_article(con, a.article_id)
     if same_page is not None:
-        placed = same_page_action(a, same_page, _topic_has(con, topic, a.article_id))
         if placed == "readdress":
             if not _topic_has(con, topic, a.article_id):
                 insert_claims(con, claims, run_id, now)
@@ -223,6 +236,7 @@ def _insert_article(
             None if match is None else match.kind,
             None if match is None else match.similarity,
             a.published_precision or ("day" if a.published_at else "none"),
+            a.published_corrected, a.published_note,
         ],
     )  # fmt: skip
 

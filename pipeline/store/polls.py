@@ -25,19 +25,21 @@ if TYPE_CHECKING:
 
 
 def record_polls(con: duckdb.DuckDBPyConnection, topic: str, polls: Sequence[FeedPoll], now: datetime) -> None:
-    """Upsert each poll; validators change only on a successful poll, the entry count only when parsed."""
+    """Upsert each poll; validators change only on a successful poll, the entry count only when parsed.
+    A feed left unpolled gets its status but keeps ``last_polled_at``, so it is polled first next run."""
     for p in polls:
         con.execute(
             "INSERT INTO feed_state (topic, feed_url, last_polled_at, last_status, entries_seen, etag,"
             " last_modified, body_sha256) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT (topic, feed_url) DO UPDATE"
-            " SET last_polled_at = excluded.last_polled_at, last_status = excluded.last_status,"
+            " SET last_polled_at = coalesce(excluded.last_polled_at, feed_state.last_polled_at),"
+            " last_status = excluded.last_status,"
             " entries_seen = coalesce(excluded.entries_seen, feed_state.entries_seen),"
             " etag = CASE WHEN excluded.last_status LIKE 'ok%' THEN excluded.etag ELSE feed_state.etag END,"
             " last_modified = CASE WHEN excluded.last_status LIKE 'ok%'"
             " THEN excluded.last_modified ELSE feed_state.last_modified END,"
             " body_sha256 = CASE WHEN excluded.last_status LIKE 'ok%'"
             " THEN excluded.body_sha256 ELSE feed_state.body_sha256 END",
-            [topic, p.feed_url, now, p.status, p.entries, p.etag, p.last_modified, p.body_sha256],
+            [topic, p.feed_url, now if p.polled else None, p.status, p.entries, p.etag, p.last_modified, p.body_sha256],
         )
 
 
@@ -71,6 +73,14 @@ def feed_validators(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, tup
     return {r[0]: (r[1], r[2], r[3]) for r in rows}
 
 
+def feed_poll_times(con: duckdb.DuckDBPyConnection, topic: str) -> dict[str, datetime]:
+    """feed URL (as configured) -> when it was last polled (feeds never polled are absent)."""
+    rows = con.execute(
+        "SELECT feed_url, last_polled_at FROM feed_state WHERE topic = ? AND last_polled_at IS NOT NULL", [topic]
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
 def archived_pages(
     con: duckdb.DuckDBPyConnection, topic: str, since: datetime
 ) -> list[tuple[ArchivedPage, str | None, str | None]]:
@@ -95,9 +105,12 @@ def record_poll_history(
     """Append this run's polls to ``feed_polls`` and keep ``feed_state``'s running counts.
 
     Also called on its own when every feed failed (the run stops before its
-    load), so failures in a row are counted even then.
+    load), so failures in a row are counted even then.  A feed left unpolled was not a poll: it
+    is neither an answer nor a failure.
     """
     for p in polls:
+        if not p.polled:
+            continue
         ok = p.status.startswith("ok")
         con.execute(
             "INSERT INTO feed_polls (topic, feed_url, polled_at, ok, entries, new_entries, status, run_id)"

@@ -11,7 +11,8 @@ SELECT
     c.char_start, c.char_end, c.article_id, c.extractor_version,
     c.population, c.event, c.scope, c.metric_rule,
     c.source_family, a.published_precision,
-    c.copy_of_article  -- set when the article is a near copy: the figure is relayed, not a second source
+    c.copy_of_article,  -- set when the article is a near copy: the figure is relayed, not a second source
+    a.published_note    -- set when the page's date lay after its fetch and the fetch time replaced it
 FROM claims c
 JOIN articles a USING (article_id);
 

@@ -207,3 +207,41 @@ def test_past_the_fetch_budget_the_remaining_pages_wait_for_the_next_run(tmp_pat
     assert (first["articles"], first["retrying"]) == (0, 1)
     assert second["articles"] == 1
     assert _rows(db, "SELECT url FROM articles") == [(site.good(GOOD),)]
+
+
+def test_past_the_discover_budget_the_remaining_feeds_are_polled_first_next_run(tmp_path: Path) -> None:
+    from tests.integration.feed_servers import Reply, Request, recording_server, rss
+
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site, recording_server() as feeds:
+        lists = {"/slow.xml": GOOD, "/a.xml": SECOND, "/b.xml": THIRD}
+
+        def route(request: Request) -> Reply:
+            body = rss([(request.path, site.good(lists[request.path]))])
+            return Reply(200, body, "application/rss+xml", delay=1.0 if request.path == "/slow.xml" else 0.0)
+
+        feeds.route = route
+        urls = [f"{feeds.base}{path}" for path in lists]
+        fetch_spec = {**FAST_FETCH, "timeout_seconds": 5}
+        topic = write_topic(tmp_path / "t.yaml", urls[0], [], fetch=fetch_spec, extra_feed_urls=urls[1:])
+        [job] = plan.run([topic], db, data, "run-1")
+        discover.run(job, budget_seconds=0.5)  # the slow feed alone spends it
+        for step in (fetch.run, extract.run, validate.run):
+            step(job)
+        first = load.run(job)
+        state = dict(_rows(db, "SELECT feed_url, last_status FROM feed_state"))
+        polls_1 = _rows(db, "SELECT feed_url FROM feed_polls")
+        [job] = plan.run([topic], db, data, "run-2")
+        discover.run(job, budget_seconds=0.5)
+        for step in (fetch.run, extract.run, validate.run):
+            step(job)
+        second = load.run(job)
+    assert [r.path for r in feeds.requests] == ["/slow.xml", "/a.xml", "/b.xml", "/slow.xml"]
+    assert first["articles"] == 1 and polls_1 == [(urls[0],)]  # a feed not polled is no failed poll
+    assert state[urls[0]] == "ok"
+    for url in urls[1:]:
+        assert state[url].startswith("not polled: discover budget of 0.5 s spent"), state[url]
+    assert second["articles"] == 2
+    assert {r[0] for r in _rows(db, "SELECT url FROM articles")} == {site.good(s) for s in lists.values()}
+    health = dict(_rows(db, "SELECT feed_url, consecutive_failures FROM feed_state"))
+    assert all(not failures for failures in health.values()), health

@@ -230,3 +230,65 @@ def test_each_kind_of_page_is_recognised_by_itself(kind: str) -> None:
     with pytest.raises(NotAnArticle) as caught:
         extract_article(page, ["en"])
     assert caught.value.verdict.kind == kind
+
+
+IMPOSTOR = [
+    "KYIV - About 50,000 North Korean soldiers are now fighting in Russia's Kursk region, a blogger claimed "
+    "on Monday, without giving a source.",
+    "The post was shared widely on social media and repeated by several anonymous channels overnight.",
+    "Officials in Seoul and Kyiv did not respond to requests for comment on the claim.",
+    "The blogger has made similar claims in the past that were later shown to be exaggerated.",
+    "Russia's defence ministry has never acknowledged the presence of foreign troops in Kursk.",
+]
+COPYCAT = [
+    "PYONGYANG WATCH - As many as 30,000 North Korean troops may have reached Kursk, an unnamed commentator "
+    "wrote in a newsletter on Tuesday.",
+    "The newsletter gave no evidence for the number and said it relied on rumours from the border.",
+    "Ukrainian officials have reported North Korean units in several villages near the front.",
+    "South Korea's spy agency has given lower figures in its briefings to lawmakers.",
+    "The Kremlin has declined to discuss the deployment.",
+]
+
+
+def test_a_page_cannot_suppress_a_real_article_by_declaring_its_url_as_canonical(tmp_path: Path) -> None:
+    """Through ``claimwatch run``: a page on another host, and one on the same host with another
+    text, both declare the real article's URL as their canonical a run before it is listed."""
+    from tests.integration.helpers import run_cli
+
+    env = {"CLAIMWATCH_DATA_DIR": str(tmp_path / "data"), "AIRFLOW_HOME": str(tmp_path / "airflow")}
+    site, other = Site(), Site()
+    with serve(site), serve(other):
+        other.base = other.base.replace("127.0.0.1", "localhost")  # another host, same loopback server
+        real = site.url("/world/nk-troops.html")
+        canonical = f'<link rel="canonical" href="{real}">'
+        site.pages = {
+            "/world/nk-troops.html": (200, article_html("Seoul: 11,000 troops sent", TROOPS, published=T0)),
+            "/world/copycat.html": (200, article_html("30,000 troops?", COPYCAT, published=T0, head=canonical)),
+        }
+        other.pages = {"/fake.html": (200, article_html("50,000 troops", IMPOSTOR, published=T0, head=canonical))}
+        topic = write_topic(
+            tmp_path / "topic.yaml", site.url("/feed.xml"), [], extra_feed_urls=[other.url("/feed.xml")]
+        )
+        db = tmp_path / "c.duckdb"
+        other.feed = [("/fake.html", "50,000 troops", T0 - timedelta(hours=2))]
+        site.feed = [("/world/copycat.html", "30,000 troops?", T0 - timedelta(hours=1))]
+        first = run_cli(["run", "--topic", str(topic), "--db", str(db)], env)
+        assert first.returncode == 0, first.stderr[-3000:]
+        site.feed = [("/world/nk-troops.html", "Seoul: 11,000 troops sent", T0)]
+        second = run_cli(["run", "--topic", str(topic), "--db", str(db)], env)
+        assert second.returncode == 0, second.stderr[-3000:]
+
+    fake, copycat = other.url("/fake.html"), site.url("/world/copycat.html")
+    seen = {r[0]: r[1:] for r in _rows(db, "SELECT url, outcome, duplicate_of, reason FROM seen_urls")}
+    for url in (real, fake, copycat):
+        assert seen[url][:2] == ("stored", None), (url, seen[url])  # each stored as itself, none linked
+    articles = {r[0]: r[1:] for r in _rows(db, "SELECT url, article_id, canonical_url, duplicate_of FROM articles")}
+    assert set(articles) == {real, fake, copycat}
+    assert articles[fake][1:] == (canonical_url(fake), None)  # a canonical on another host is not followed
+    assert len({a[0] for a in articles.values()}) == 3
+    figures = {r[0]: r[1] for r in _rows(db, "SELECT a.url, max(c.stated_low) FROM claims c"
+                                             " JOIN articles a USING (article_id) GROUP BY 1")}  # fmt: skip
+    assert figures[real] == 11_000  # the real article stored, with its own figure
+    assert (figures[fake], figures[copycat]) == (50_000, 30_000)
+    relayed = _rows(db, "SELECT count(*) FROM claims WHERE copy_of_article IS NOT NULL")
+    assert relayed == [(0,)]

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from pipeline.envrefs import MissingVariableError, expand, redact, redacted_logs
+from pipeline.envrefs import MissingVariableError, escape, expand, redact, redacted_logs, references
 
 
 def test_expand_fills_references_and_remembers_the_secrets() -> None:
@@ -63,3 +63,11 @@ def test_redacted_logs_cleans_http_library_records_only_inside_the_block(monkeyp
         http_log.setLevel(level)
         logging.disable(disabled_below)
     assert collect.messages == ["HTTP Request: GET https://feeds.example/rss?key=${FEED_KEY}", "after: s3cret"]
+
+
+def test_a_reference_written_outside_the_configuration_is_escaped_and_never_expanded() -> None:
+    hostile = escape("https://evil.example/${AWS_SECRET_ACCESS_KEY}/x")
+    assert hostile == "https://evil.example/$%7BAWS_SECRET_ACCESS_KEY}/x"
+    assert references(hostile) == set()
+    assert expand(hostile, {"AWS_SECRET_ACCESS_KEY": "v"}).text == hostile
+    assert references("https://f.example/${A}/${B}?k=${A}") == {"A", "B"}

@@ -117,6 +117,29 @@ def test_relays_join_the_open_incident_and_page_only_when_severity_rises(kursk_t
     assert page.alert_id != alerts[0].alert_id and page.severity == "high"
 
 
+def test_no_figure_or_incident_is_dated_after_the_day_of_the_check(kursk_topic: TopicConfig) -> None:
+    """A report dated 2099 (or describing a period to come) is dated the day it was checked, so its
+    incident goes quiet like any other and a later report joins it, or not, by real dates."""
+    today = date(2025, 11, 4)
+    engine = Engine(kursk_topic, now=datetime(2025, 11, 4, 12, tzinfo=UTC))
+    found = engine.process(
+        [_said(1, date(2025, 11, 1), "kr_nis", 300), _said(2, date(2099, 1, 1), "ua_president", 1000)]
+    )
+    (incident,) = found.incidents.values()
+    assert (incident.opened_on, incident.last_evidence_on) == (today, today)
+    assert all(f.first_seen <= today and f.last_seen <= today for f in found.figures.values())
+    assert all(e.new.published_at <= datetime(2025, 11, 4, 12, tzinfo=UTC) for e in found.evidence)  # type: ignore[operator]
+    # State stored before dates were bounded is brought back to the day of the check.
+    poisoned = replace(incident, opened_on=date(2099, 1, 1), last_evidence_on=date(2099, 1, 1))
+    figures = [replace(f, first_seen=date(2099, 1, 1), last_seen=date(2099, 1, 1)) for f in found.figures.values()]
+    later = Engine(kursk_topic, figures, [poisoned], now=datetime(2026, 3, 1, tzinfo=UTC))
+    (restored,) = later.incidents.values()
+    assert restored.last_evidence_on == date(2026, 3, 1) and restored.opened_on == date(2026, 3, 1)
+    assert all(
+        f.first_seen == date(2026, 3, 1) for h in later.histories.values() for fs in h.by_family.values() for f in fs
+    )
+
+
 def test_a_copy_is_not_an_independent_source(kursk_topic: TopicConfig) -> None:
     engine = Engine(kursk_topic)
     engine.process([_said(1, date(2025, 1, 14), "kr_nis", 300), _said(2, date(2025, 1, 22), "ua_president", 1000)])

@@ -86,10 +86,19 @@ def test_canonical_link_wins_over_the_fetched_url_and_is_normalised() -> None:
         "".join(f"<p>{p}</p>" for p in PARAGRAPHS),
         head='<link rel="canonical" href="HTTPS://News.Example/story?id=3&utm_source=rss&utm_medium=feed#top">',
     )
-    article = extract_article(_page(html, url=f"{BASE}/amp/story?id=3"))
+    article = extract_article(_page(html, url="https://amp.news.example/amp/story/3"))
     assert article.canonical_url == "https://news.example/story?id=3"
     assert article.article_id == stable_id("https://news.example/story?id=3")
-    assert article.url == f"{BASE}/amp/story?id=3"
+    assert article.url == "https://amp.news.example/amp/story/3"
+
+
+def test_a_canonical_on_another_domain_is_followed_only_from_a_trusted_host() -> None:
+    html = _plain_html(
+        "".join(f"<p>{p}</p>" for p in PARAGRAPHS), head='<link rel="canonical" href="https://news.example/story">'
+    )
+    page = _page(html, url="https://wire.partner.example/copy/3")
+    assert extract_article(page).canonical_url == "https://wire.partner.example/copy/3"
+    assert extract_article(page, canonical_hosts=["partner.example"]).canonical_url == "https://news.example/story"
 
 
 def test_without_page_metadata_the_fetched_url_and_feed_date_are_used() -> None:
@@ -104,6 +113,30 @@ def test_page_timestamp_wins_over_the_feed_date() -> None:
     head = '<meta property="article:published_time" content="2024-11-05T09:30:00Z">'
     article = extract_article(_page(_plain_html("".join(f"<p>{p}</p>" for p in PARAGRAPHS), head)))
     assert article.published_at == datetime(2024, 11, 5, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("head", "feed_time"),
+    [
+        ('<meta property="article:published_time" content="2099-01-01T00:00:00Z">', FEED_TIME),
+        ("", datetime(2099, 1, 1, tzinfo=UTC)),
+    ],
+    ids=["page", "feed"],
+)
+def test_a_date_after_the_fetch_is_replaced_by_the_fetch_time_and_recorded(head: str, feed_time: datetime) -> None:
+    page = _page(_plain_html("".join(f"<p>{p}</p>" for p in PARAGRAPHS), head), published=feed_time)
+    article = extract_article(page)
+    assert (article.published_at, article.published_precision) == (FETCHED, "day")
+    assert article.published_corrected
+    assert article.published_note is not None and "2099-01-01T00:00:00+00:00" in article.published_note
+
+
+def test_a_date_within_a_day_of_the_fetch_and_an_old_date_stand() -> None:
+    soon = FETCHED + timedelta(hours=23)  # clocks and time zones: not a correction
+    old = datetime(1999, 5, 1, tzinfo=UTC)  # an old report is real
+    for when in (soon, old):
+        article = extract_article(_page(_plain_html("".join(f"<p>{p}</p>" for p in PARAGRAPHS)), published=when))
+        assert (article.published_at, article.published_corrected, article.published_note) == (when, False, None)
 
 
 def test_no_date_anywhere_gives_none() -> None:

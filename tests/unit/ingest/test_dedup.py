@@ -13,16 +13,18 @@ from pipeline.ingest.dedup import (
     NUM_PERM,
     Match,
     best_match,
+    claims_of,
     copy_action,
     drop_duplicates,
     fingerprint,
+    own_identity,
     precedence,
     same_page_action,
     shingles,
     similarity,
     split_exact_copies,
 )
-from pipeline.records import Article
+from pipeline.records import Article, stable_id
 from tests.unit.factories import make_article
 
 A = make_article(1)
@@ -143,9 +145,58 @@ def _dated(article: Article, day: int, url: str | None = None) -> Article:
 def test_a_cleaner_address_of_a_stored_page_names_the_article() -> None:
     stored = _dated(make_article(1), 5, url="https://example.org/a?utm_source=feed")
     clean = _dated(stored, 5, url="https://example.org/a")
-    assert same_page_action(clean, stored, topic_has_it=True) == "readdress"
-    assert same_page_action(stored, clean, topic_has_it=True) == "another_address"
-    assert same_page_action(stored, clean, topic_has_it=False) == "adopt"
+    assert same_page_action(clean, stored, topic_has_it=True, near_similarity=0.5) == "readdress"
+    assert same_page_action(stored, clean, topic_has_it=True, near_similarity=0.5) == "another_address"
+    assert same_page_action(stored, clean, topic_has_it=False, near_similarity=0.5) == "adopt"
+
+
+def test_a_page_with_a_stored_article_s_id_but_not_its_text_is_another_page() -> None:
+    """A declared canonical is only a claim: the address alone never makes a page a copy."""
+    real = _dated(make_article(1), 5, url="https://example.org/a")
+    impostor = replace(_dated(make_article(2), 1, url="https://example.org/b"), article_id=real.article_id,
+                       canonical_url=real.canonical_url)  # fmt: skip
+    for topic_has_it in (True, False):
+        assert same_page_action(impostor, real, topic_has_it, near_similarity=0.5) == "another_page"
+    edited = replace(real, url="https://example.org/a?ref=x", text=real.text + " One more line.", content_hash="h")
+    assert same_page_action(edited, real, topic_has_it=True, near_similarity=0.5) == "another_address"
+
+
+def test_own_identity_takes_the_page_s_own_address_then_its_address_and_text() -> None:
+    real = make_article(1, url="https://example.org/a")
+    impostor = replace(make_article(2, url="https://example.org/b?utm_source=x"), article_id=real.article_id,
+                       canonical_url=real.canonical_url)  # fmt: skip
+    moved = own_identity(impostor)
+    assert (moved.article_id, moved.canonical_url) == (stable_id("https://example.org/b"), "https://example.org/b")
+    again = own_identity(moved)  # its own address is taken too: the address and the text name it
+    assert again.article_id == stable_id("https://example.org/b", moved.content_hash) != moved.article_id
+    assert again.canonical_url == moved.canonical_url and again.url == impostor.url
+
+
+def test_claims_follow_their_article_to_its_new_id_under_the_claim_reader_s_naming(kursk_topic: object) -> None:
+    from pipeline.claims import extract_claims
+
+    article = make_article(1, text="Seoul said about 14,000 North Korean troops had been sent to Kursk. " * 3)
+    claims = extract_claims(article, kursk_topic)  # type: ignore[arg-type]
+    assert claims
+    moved = own_identity(replace(article, canonical_url="https://example.org/declared"))
+    renamed = claims_of(moved, claims)
+    assert [c.article_id for c in renamed] == [moved.article_id] * len(claims)
+    # Named exactly as the claim reader names the claims of an article with that id.
+    assert [c.claim_id for c in renamed] == [c.claim_id for c in extract_claims(moved, kursk_topic)]  # type: ignore[arg-type]
+
+
+def _at(n: int, url: str) -> Article:
+    return make_article(n, url=url, canonical_url=url, article_id=stable_id(url))
+
+
+def test_in_a_batch_the_page_at_the_address_holds_the_id_and_the_impostor_takes_its_own() -> None:
+    real = _dated(_at(1, "https://example.org/a"), 5)
+    impostor = replace(_dated(_at(2, "https://example.org/b"), 1), article_id=real.article_id,
+                       canonical_url=real.canonical_url)  # fmt: skip
+    tracked = replace(real, url="https://example.org/a?utm_source=rss")  # same page, same text
+    kept, copies = split_exact_copies([impostor, tracked, real])
+    assert kept == [own_identity(impostor), real]
+    assert copies == [(tracked, real)]
 
 
 def test_an_earlier_copy_supersedes_the_stored_original_and_a_later_one_is_a_copy() -> None:

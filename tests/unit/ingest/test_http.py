@@ -26,6 +26,7 @@ class Reply:
     delay: float = 0.0
     content_length: bool = True
     drip: float = 0.0  # seconds between 10-byte pieces of the body
+    head_drip: float = 0.0  # seconds between single bytes of the status line and headers
 
 
 @dataclass
@@ -60,6 +61,9 @@ def server() -> Iterator[Script]:
             reply = script.next_reply(self.path) or Reply(404, b"missing")
             if reply.delay:
                 time.sleep(reply.delay)
+            if reply.head_drip:
+                self._trickle_head(reply)
+                return
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client may have given up
                 self.send_response(reply.status)
                 for name, value in reply.headers:
@@ -76,6 +80,19 @@ def server() -> Iterator[Script]:
                     self.wfile.write(reply.body[start : start + 10])
                     self.wfile.flush()
                     time.sleep(reply.drip)
+
+        def _trickle_head(self, reply: Reply) -> None:
+            """The status line and headers one byte at a time (at most 40 s of them), then the body."""
+            head = f"HTTP/1.1 {reply.status} OK\r\nContent-Length: {len(reply.body)}\r\n"
+            head += "".join(f"{name}: {value}\r\n" for name, value in reply.headers)
+            head += "X-Padding: " + "p" * 60 + "\r\n\r\n"
+            self.close_connection = True
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                for byte in head.encode("ascii")[: int(40 / reply.head_drip)]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(reply.head_drip)
+                self.wfile.write(reply.body)
 
         def log_message(self, *args: object) -> None:
             pass
@@ -219,6 +236,37 @@ def test_a_body_dripping_in_past_the_deadline_times_out(server: Script) -> None:
     assert info.value.transient
 
 
+def test_headers_trickled_a_byte_at_a_time_time_out_at_the_deadline(server: Script) -> None:
+    """Every byte arrives well within the socket timeout; the headers do not arrive within the time allowed."""
+    url = server.on("/trickle", Reply(200, b"late", head_drip=0.5))
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out after 2 s") as info:
+        fetch_bytes(url, spec(timeout_seconds=2.0, retries=0), allow_private_hosts=True)
+    assert time.monotonic() - started < 3.0
+    assert info.value.transient
+
+
+def test_each_hop_and_each_retry_has_its_own_deadline(server: Script) -> None:
+    """A redirect to the same host is a second request (a new connection): it is bounded too."""
+    server.on("/trickle", Reply(200, b"late", head_drip=0.2))
+    url = server.on("/old", Reply(301, headers=(("Location", "/trickle"),)))
+    sleeps: list[float] = []
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out") as info:
+        fetch_bytes(url, spec(timeout_seconds=1.0, retries=1), allow_private_hosts=True, sleep=sleeps.append)
+    assert time.monotonic() - started < 3.5  # two attempts at the trickling hop, 1 s each
+    assert info.value.transient and sleeps == [0.5]
+    assert server.hits["/trickle"] == 2
+
+
+def test_a_body_cut_at_the_deadline_is_not_taken_for_the_whole_body(server: Script) -> None:
+    """Without Content-Length the end of the connection ends the body: the cut must not pass for it."""
+    url = server.on("/drip-close", Reply(200, b"z" * 200, drip=0.1, content_length=False))
+    with pytest.raises(FetchError, match="timed out") as info:
+        fetch_bytes(url, spec(timeout_seconds=0.5, retries=0), allow_private_hosts=True)
+    assert info.value.transient
+
+
 def test_connection_refused_is_retried_then_transient() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -335,6 +383,29 @@ def test_feed_fetch_errors_propagate(server: Script) -> None:
 # --- fetch_page ------------------------------------------------------------------------
 
 NOW = datetime(2025, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def test_links_of_a_feed_with_a_secret_in_its_url_keep_the_reference_never_the_value(server: Script) -> None:
+    """Relative links are resolved against the feed's address as configured; a value a link carries is
+    written back as its reference; a ``${...}`` a link writes itself is escaped, never a reference."""
+    items = [
+        ("Relative", "story.html"),
+        ("Absolute", "{base}/private/k3y-9/abs.html?again=k3y-9"),
+        ("Names a variable", "{base}/x/${AWS_SECRET}.html"),
+    ]
+    rss = "".join(
+        f"<item><title>{t}</title><link>{link.replace('{base}', server.base_url)}</link></item>" for t, link in items
+    )
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{rss}</channel></rss>'.encode()
+    url = server.on("/private/k3y-9/feed.xml", Reply(200, body, headers=(("Content-Type", "application/rss+xml"),)))
+    template = f"{server.base_url}/private/${{FEED_KEY}}"
+    read = read_feed(url, spec(), allow_private_hosts=True, label=f"{template}/feed.xml", secrets={"FEED_KEY": "k3y-9"})
+    assert [e.url for e in read.entries] == [
+        f"{template}/story.html",
+        f"{template}/abs.html?again=${{FEED_KEY}}",
+        f"{server.base_url}/x/$%7BAWS_SECRET}}.html",
+    ]
+    assert {e.feed_url for e in read.entries} == {f"{template}/feed.xml"}
 
 
 def _entry(url: str) -> FeedEntry:

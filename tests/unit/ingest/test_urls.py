@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.ingest.article import normalise_url
-from pipeline.ingest.urls import canonical_url, is_variant, page_canonical
+from pipeline.ingest.urls import canonical_url, is_variant, may_declare, page_canonical, registrable_domain
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,31 @@ def test_page_canonical_prefers_the_declared_link_then_og_url_then_the_fetched_u
     assert page_canonical(fetched, None, "https://www.example.com/og?fbclid=1") == "https://example.com/og"
     assert page_canonical(fetched, "javascript:alert(1)", None) == "https://example.com/a"
     assert page_canonical(fetched) == "https://example.com/a"
+
+
+@pytest.mark.parametrize(
+    ("url", "domain"),
+    [
+        ("https://news.bbc.co.uk/world/1", "bbc.co.uk"),
+        ("https://www.Reuters.com/x", "reuters.com"),
+        ("https://user.github.io/post", "user.github.io"),  # a public suffix of its own: one domain per user
+        ("http://127.0.0.1:8080/a", "127.0.0.1"),
+        ("http://[::1]:8080/a", "::1"),
+        ("http://localhost:9/a", "localhost"),
+    ],
+)
+def test_registrable_domain(url: str, domain: str) -> None:
+    assert registrable_domain(url) == domain
+
+
+def test_a_page_declares_a_canonical_only_within_its_registrable_domain_or_from_a_trusted_host() -> None:
+    assert page_canonical("https://m.example.co.uk/a", "https://www.example.co.uk/story") == (
+        "https://example.co.uk/story"
+    )
+    assert page_canonical("https://elsewhere.example/a", "https://example.co.uk/story") == "https://elsewhere.example/a"
+    assert page_canonical("http://localhost:81/a", "http://127.0.0.1:80/story") == "http://localhost:81/a"
+    assert not may_declare("https://alice.github.io/a", "https://bob.github.io/story")
+    assert may_declare("https://wire.partner.example/a", "https://example.co.uk/s", ["partner.example"])
+    assert not may_declare("https://notpartner.example/a", "https://example.co.uk/s", ["partner.example"])
+    trusted = page_canonical("https://partner.example/a", "https://example.co.uk/s", trusted_hosts=["partner.example"])
+    assert trusted == "https://example.co.uk/s"
