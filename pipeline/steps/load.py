@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 def run(job: Job) -> dict[str, int]:
     """Store the validated batch (and its held part) in one transaction, then clear the staging files."""
+    from pipeline.quality.docs import docs_dir
     from pipeline.quality.drift import batch_stats
     from pipeline.quality.gate import QualityError
     from pipeline.quality.split import Held
@@ -82,9 +83,11 @@ def run(job: Job) -> dict[str, int]:
     paged = page_drift(job, drifts, topic.ops_alerts)
     if held is not None:
         batch_id = batch_id_of(topic.name, job.run_id)
+        docs = docs_dir(job.db, job.run_id) / "index.html"
         raise QualityError(
             f"{held.summary()}\nstored the other {result.articles} articles ({result.claims} claims); "
             f"the held part is quarantined batch {batch_id}: 'claimwatch quarantine show {batch_id}'"
+            + (f"\nData Docs of this validation: {docs}" if docs.exists() else "")
         )
     return {
         "articles": result.articles,
