@@ -1,10 +1,12 @@
 """A run that quarantines, through `claimwatch run` (Airflow's dag.test) on a loopback site: a page
 whose figure is above its metric's ``plausible_max`` is held back, the other pages load, the run fails
-naming the expectation, and the topic's ops route (a file) gets exactly one ``run_failed`` alert.
+naming the expectation and its Data Docs, and the topic's ops route (a file) gets exactly one
+``run_failed`` alert.
 """
 
 from __future__ import annotations
 
+import html
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -67,6 +69,10 @@ def test_a_run_that_quarantines_fails_naming_the_expectation_and_pages_the_ops_r
     )
     [(status, held)] = query_rows(db, "SELECT status, articles FROM quarantine_batches")
     assert (status, held) == ("quarantined", 1)
+
+    [docs] = list((tmp_path / "data_docs").glob("*/index.html"))
+    assert f"Data Docs of this validation: {docs}" in result.stderr
+    assert html.escape(expectation) in docs.read_text(encoding="utf-8")
 
     lines = (data / "ops.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1, lines
