@@ -26,6 +26,7 @@ from typing import Any
 from pipeline.alerting.messages import QUOTE_MAX_CHARS, capped, plain_line, routes_for
 from pipeline.alerting.routes import AlertDeliveryError, route_label, send_to_route
 from pipeline.ingest.health import FeedHealth, IngestFreshness
+from pipeline.quality.drift import Drift
 from pipeline.records import Severity, stable_id
 from pipeline.topics import AlertRoute
 
@@ -35,6 +36,7 @@ KIND = "operations"
 RUN_FAILED_SEVERITY: Severity = "high"
 FEED_SEVERITY: dict[str, Severity] = {"broken": "medium", "silent": "low"}
 STALE_SEVERITY: Severity = "high"
+DRIFT_SEVERITY: Severity = "medium"
 LEDGER = Path("ops") / "sent.jsonl"
 
 
@@ -44,7 +46,7 @@ class OpsAlert:
 
     key: str
     topic: str
-    condition: str  # run_failed | feed_broken | feed_silent
+    condition: str  # run_failed | feed_broken | feed_silent | ingest_stale | scheduler_stale | drift
     severity: Severity
     headline: str
     details: dict[str, Any]
@@ -151,6 +153,26 @@ def scheduler_stale(topic: str, last_heartbeat: datetime | None, at: datetime) -
         severity=STALE_SEVERITY,
         headline=f"the Airflow scheduler is not running (last heartbeat: {last}); topic {topic} is not ingested",
         details={"last_heartbeat": last, "judged_at": at.astimezone(UTC).isoformat()},
+    )
+
+
+def drift(drift: Drift, run_id: str) -> OpsAlert:
+    """A measure of a run's batch changed sharply against the recent runs (a layout or parser change
+    upstream); one alert per topic (or outlet), measure and run."""
+    return OpsAlert(
+        key=stable_id("drift", drift.topic, drift.outlet, drift.measure, run_id),
+        topic=drift.topic,
+        condition="drift",
+        severity=DRIFT_SEVERITY,
+        headline=f"drift: {drift.describe()}",
+        details={
+            "run_id": run_id,
+            "outlet": drift.outlet or None,
+            "measure": drift.measure,
+            "current": round(drift.current, 4),
+            "baseline": round(drift.baseline, 4),
+            "runs": drift.runs,
+        },
     )
 
 

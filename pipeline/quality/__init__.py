@@ -2,5 +2,6 @@
 
 Runs GX Core on pandas frames of the batch's records (the GX SQL datasource
 does not work on DuckDB), so a bad batch is stopped and kept for inspection
-before anything reaches the database.
+before anything reaches the database.  ``drift`` compares a batch's measures
+with the topic's recent runs (a slow break that passes every expectation).
 """

@@ -111,6 +111,7 @@ class QualityReport:
     failures: list[str]
     warnings: list[str] = field(default_factory=list)
     problems: tuple[Problem, ...] = ()
+    result: Any = field(default=None, compare=False, repr=False)  # GX's own result, for Data Docs
 
 
 class QualityError(PermanentError, ValueError):
@@ -230,7 +231,7 @@ class _Engine:
         problems = tuple(_problem(name, r, df, id_column) for r in result.results if not r.success)
         failures = [p.line for p in problems if p.severity != WARNING]
         warnings = [p.line for p in problems if p.severity == WARNING]
-        return QualityReport(name, not failures, len(df), failures, warnings, problems)
+        return QualityReport(name, not failures, len(df), failures, warnings, problems, result)
 
 
 def read_suite(path: Path) -> dict[str, Any]:
