@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from pipeline.claims.window import back, words_after, words_before
+
 FigureKind = Literal["count", "share", "vague"]
 
 _UNITS = {
@@ -189,11 +191,12 @@ def parse_number(text: str) -> float | None:
 
 
 def _hedge_before(sentence: str, start: int) -> tuple[str, int]:
-    before = sentence[:start].rstrip()
-    lowered = before.lower()
+    lo = back(sentence, start)
+    words = sentence[lo:start].rstrip()
+    lowered = words.lower()
     for cue, hedge in HEDGE_CUES:
         if lowered.endswith(cue) and (len(lowered) == len(cue) or not lowered[-len(cue) - 1].isalnum()):
-            return hedge, len(before) - len(cue)
+            return hedge, lo + len(words) - len(cue)
     return "exact", start
 
 
@@ -207,17 +210,20 @@ def _is_year(value: float, raw: str, before: str, after: str) -> bool:
     return not (next_word and next_word.group(1).endswith("s") and next_word.group(1) not in ("years", "was", "is"))
 
 
-def _token_around(sentence: str, start: int, end: int) -> tuple[str, str]:
-    left = re.search(r"\S*$", sentence[:start])
-    right = re.match(r"^\S*", sentence[end:])
-    return (left.group(0) if left else ""), (right.group(0) if right else "")
+def _words_around(sentence: str, start: int, end: int) -> tuple[str, str]:
+    """The words read before ``start`` and after ``end`` (see ``pipeline.claims.window``)."""
+    return words_before(sentence, start), words_after(sentence, end)
+
+
+def _left_token(before: str) -> str:
+    """The token that ends where ``before`` ends ("" after a space)."""
+    return "" if not before or before[-1].isspace() else before.rsplit(None, 1)[-1]
 
 
 def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) -> bool:
     """True for digits that are not a count: years, dates, times, ordinals, designators, weather."""
-    before, after = sentence[:start], sentence[end:]
-    left, _ = _token_around(sentence, start, end)
-    left = left.lstrip("\"'“‘([")
+    before, after = _words_around(sentence, start, end)
+    left = _left_token(before).lstrip("\"'“‘([")
     if raw[0].isdigit():
         if left and _DESIGNATOR_BEFORE.search(left):
             return True  # Uran-6, KN-23, VR-2-02, T-90
@@ -274,7 +280,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return Figure(m.start(), m.end(), first, "share" if percent else "count", "between", low, high, percent=percent)
     if m.group("vague"):
         text = m.group("vague").lower()
-        before = sentence[: m.start()].lower()
+        before = words_before(sentence, m.start()).lower()
         if re.search(r"\b(?:the|one|first)\s+of\s*$", before) and not re.search(r"\bfirst\s+of\s*$", before):
             return None
         for pattern, low, high in _VAGUE_BOUNDS:
@@ -283,8 +289,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return None
     if m.group("fraction"):
         text = " ".join(m.group("fraction").lower().split())
-        after = sentence[m.end() :].lower()
-        before = sentence[: m.start()].lower()
+        before, after = (words.lower() for words in _words_around(sentence, m.start(), m.end()))
         if text in ("half", "a half", "one half") and (
             not re.match(r"^\s+(?:of|the)\b", after)
             or re.match(r"^\s+of\s+(?:the\s+)?(?:year|month|decade|century|\d{4})\b", after)
@@ -296,7 +301,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         value = round(_FRACTIONS[text], 4)
         hedge, start = _hedge_before(sentence, m.start())
         end = m.end()
-        post = _POST_HEDGE.match(sentence[end:])
+        post = _POST_HEDGE.match(words_after(sentence, end))
         if post and hedge == "exact":
             hedge, end = _POST_HEDGES[post.group(1).lower()], end + post.end()
         return Figure(start, end, m.start(), "share", "ratio" if hedge == "exact" else hedge, value, value)
@@ -311,14 +316,14 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return None
     hedge, start = _hedge_before(sentence, m.start())
     end = m.end()
-    post = _POST_HEDGE.match(sentence[end:])
+    post = _POST_HEDGE.match(words_after(sentence, end))
     if post and hedge == "exact":
         hedge, end = _POST_HEDGES[post.group(1).lower()], end + post.end()
     kind: FigureKind = "share" if pct else "count"
     if pct and hedge == "exact":
         hedge = "ratio"  # a bare share, like "two-thirds"
     word = not number_text[0].isdigit()
-    before = sentence[: m.start()]
+    before = words_before(sentence, m.start())
     if number_text.lower() == "one" and hedge == "exact" and not _ONLY_BEFORE.search(before):
         return None  # "one soldier about to be captured": an anecdote about one person, not a count
     definite = value <= 10 and _DEFINITE_BEFORE.search(before) is not None

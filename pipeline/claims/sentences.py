@@ -24,6 +24,10 @@ _BIO = re.compile(
 _WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
+# pysbd reads a paragraph once per abbreviation in it, so a paragraph costs it time in proportion to
+# the square of its length; a longer one is handed over in pieces cut where a sentence surely ends.
+_PIECE = 5_000  # characters
+_SURE_END = re.compile(r"(?:\b[a-z]{3,}|\d)[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +67,34 @@ def sentences_of(text: str) -> list[Sentence]:
             if not _WEATHER.match(paragraph):  # one sentence: no need for pysbd
                 out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))
             continue
-        for index, (start, sent) in enumerate(_segment(segmenter, paragraph)):
+        segments = [
+            (at + start, sent) for at, piece in _pieces(paragraph) for start, sent in _segment(segmenter, piece)
+        ]
+        for index, (start, sent) in enumerate(segments):
             if not _WEATHER.match(sent):
                 out.append(Sentence(sent.rstrip(), offset + start, number, index, headline))
+    return out
+
+
+def _pieces(paragraph: str) -> list[tuple[int, str]]:
+    """The paragraph in pieces of at most ``_PIECE`` characters, with their offsets.
+
+    A piece ends after a sentence that surely ends there (a lower-case word or a digit, then
+    ".", "!" or "?", then a capital: never "Gen." or "U.S."), else at a space.  Paragraphs of real
+    reporting are far shorter than a piece and are segmented whole.
+    """
+    out, start = [], 0
+    while len(paragraph) - start > _PIECE:
+        limit = start + _PIECE
+        cut = None
+        for end in _SURE_END.finditer(paragraph, start + 1, limit):
+            cut = end.end()
+        if cut is None:
+            space = paragraph.rfind(" ", start + 1, limit)
+            cut = space + 1 if space != -1 else limit
+        out.append((start, paragraph[start:cut]))
+        start = cut
+    out.append((start, paragraph[start:]))
     return out
 
 
