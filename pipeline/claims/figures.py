@@ -8,10 +8,12 @@ temperatures) and keeps the hedge written in front of it.  Pure functions only.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Literal
 
+from pipeline.claims.digits import Plain, plain
 from pipeline.claims.window import back, words_after, words_before
 
 FigureKind = Literal["count", "share", "vague"]
@@ -134,6 +136,12 @@ _LABEL_BEFORE = re.compile(
     r"\b(?:Article|Chapter|Section|No\.?|Number|Resolution|Phase|Stage|Rule|Paragraph|Clause|Item|Level|"
     r"Grade|Page|Vol\.?|Volume|Part|Protocol|Unit|Brigade|Division|Corps|Regiment|Battalion|Route|Highway)\s*$"
 )
+# A number split by a space or an apostrophe that is not read as grouping ("14 000", "14'000"): its
+# parts are not figures, and above all its zeros are never a figure of 0.
+_SEPARATOR = r"[\s'’\u200b\u200c\u200d\u2060\ufeff]"
+_SPLIT_BEFORE = re.compile(rf"\d{_SEPARATOR}$")
+_SPLIT_NUMBER_HEAD = re.compile(rf"^{_SEPARATOR}0{{3}}(?![\d.,])")
+_ZEROS = re.compile(r"0{3}")
 _DESIGNATOR_BEFORE = re.compile(r"(?:[A-Za-z]+[-‐/+]?|\d[-‐/:])$")  # Uran-6, KN-23, UTC+3, 07:15
 
 
@@ -223,6 +231,8 @@ def _left_token(before: str) -> str:
 def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) -> bool:
     """True for digits that are not a count: years, dates, times, ordinals, designators, weather."""
     before, after = _words_around(sentence, start, end)
+    if _SPLIT_NUMBER_HEAD.match(after) or (_SPLIT_BEFORE.search(before) and _ZEROS.fullmatch(raw)):
+        return True  # "14 000" with a plain space: neither 14 nor 0 is what it says
     left = _left_token(before).lstrip("\"'“‘([")
     if raw[0].isdigit():
         if left and _DESIGNATOR_BEFORE.search(left):
@@ -251,13 +261,24 @@ def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) ->
 
 
 def find_figures(sentence: str) -> list[Figure]:
-    """Every figure in one sentence, left to right."""
+    """Every figure in one sentence, left to right, with offsets into the sentence as written.
+
+    Digits and separators written otherwise than in ASCII ("14\u202f000", "１４，０００", "١٤٬٠٠٠")
+    are read in the sentence's ASCII rewriting (``pipeline.claims.digits``).
+    """
+    rewritten = plain(sentence)
+    text = rewritten.text if rewritten else sentence
     figures: list[Figure] = []
-    for m in _PATTERN.finditer(sentence):
-        figure = _figure(sentence, m)
+    for m in _PATTERN.finditer(text):
+        figure = _figure(text, m)
         if figure is not None:
-            figures.append(figure)
+            figures.append(_as_written(figure, rewritten) if rewritten else figure)
     return figures
+
+
+def _as_written(figure: Figure, rewritten: Plain) -> Figure:
+    start, end = rewritten.original(figure.start, figure.end)
+    return dataclasses.replace(figure, start=start, end=end, number_start=rewritten.origin[figure.number_start])
 
 
 def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
