@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.claims.attribution import Attribution, Discourse, Speakers, attribute, headline_source, sources_in
+from pipeline.claims.budget import Deadline, OverBudget
 from pipeline.claims.families import SourceFamilies
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
@@ -39,7 +40,7 @@ from pipeline.topics import TopicConfig
 
 EXTRACTOR_VERSION = "rules-2.0"
 
-__all__ = ["EXTRACTOR_VERSION", "Catalogue", "Sentence", "extract_claims", "sentences_of"]
+__all__ = ["EXTRACTOR_VERSION", "Catalogue", "Deadline", "OverBudget", "Sentence", "extract_claims", "sentences_of"]
 
 _REPORTED = re.compile(r"(?:a\s+reported|reportedly)\b", re.IGNORECASE)  # "a reported 1,000": unconfirmed
 _QUESTION = re.compile(r"^\s*Q\s*[:.]\s")
@@ -61,6 +62,10 @@ def _interviewee(paragraphs: list[str]) -> str | None:
         if m:
             return m.group(0)
     return None
+
+
+def _no_check() -> None:
+    pass
 
 
 def _answers(paragraphs: dict[int, str], paragraph: int, seen: dict[int, bool]) -> bool:
@@ -170,14 +175,18 @@ def _framed(decision: Decision, context: _Context, catalogue: Catalogue, anaphor
     return decision
 
 
-def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | None = None) -> list[Claim]:
+def extract_claims(
+    article: Article, topic: TopicConfig, catalogue: Catalogue | None = None, deadline: Deadline | None = None
+) -> list[Claim]:
     """All claims in one article, in text order.
 
     ``catalogue`` is the topic's compiled cue catalogue (``Catalogue.of(topic)``); pass it when
-    extracting many articles so the cues are compiled once.
+    extracting many articles so the cues are compiled once.  With a ``deadline``, reading stops
+    with ``OverBudget`` once it has run out (checked sentence by sentence and figure by figure).
     """
     catalogue = catalogue or Catalogue.of(topic)
-    sentences = sentences_of(article.text)
+    check = deadline.check if deadline else _no_check
+    sentences = sentences_of(article.text, check)
     anchor = article.published_at.date() if article.published_at else None
     families = SourceFamilies.of(topic.sources)
     discourse = Discourse(text=article.text, families=families)
@@ -188,12 +197,16 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
     anaphor: str | None = None  # the metric the previous sentence of the paragraph ended on
     last_paragraph = -1
     metric_names = list(topic.metrics)
-    all_figures = [find_figures(sentence.text) for sentence in sentences]
+    all_figures: list[list[Figure]] = []
+    for sentence in sentences:
+        check()
+        all_figures.append(find_figures(sentence.text))
     paragraphs = dict(enumerate(line for _, line in paragraphs_of(article.text)))
     interviewee = _interviewee(list(paragraphs.values()))
     answers: dict[int, bool] = {}  # paragraph -> it holds an answer ("Q: ... A: ...")
     counted = {s.paragraph for s, figures in zip(sentences, all_figures, strict=True) if figures}
     for sentence, figures in zip(sentences, all_figures, strict=True):
+        check()
         # A caveat paragraph with no figure of its own ("Note: figures are as published") covers them all.
         caveat = caveat_in(
             sentence.text,
@@ -219,6 +232,7 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
             inherited = sentence_attribution
             first, last = bisect.bisect_left(starts, clause_start), bisect.bisect_left(starts, clause_end)
             for i in range(first, last):
+                check()
                 figure, candidate, decision, context = figures[i], decisions[i], framed[i], contexts[i]
                 metric = decision.metric
                 if _incidental(figure, metric, catalogue):

@@ -7,6 +7,7 @@ are not claims; they are dropped here, before any figure is looked for.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,14 +51,20 @@ def paragraphs_of(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def sentences_of(text: str) -> list[Sentence]:
-    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture."""
+def sentences_of(text: str, check: Callable[[], None] | None = None) -> list[Sentence]:
+    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture.
+
+    ``check`` is called before each paragraph (and each piece of a long one) is segmented: a
+    deadline's check stops a page that takes too long.
+    """
     import pysbd
 
     segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
     seen: set[str] = set()
     out: list[Sentence] = []
     for number, (offset, paragraph) in enumerate(paragraphs_of(text)):
+        if check:
+            check()
         key = " ".join(paragraph.split()).lower()
         if key in seen or _FURNITURE.match(paragraph) or _BIO.search(paragraph):
             continue
@@ -67,9 +74,11 @@ def sentences_of(text: str) -> list[Sentence]:
             if not _WEATHER.match(paragraph):  # one sentence: no need for pysbd
                 out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))
             continue
-        segments = [
-            (at + start, sent) for at, piece in _pieces(paragraph) for start, sent in _segment(segmenter, piece)
-        ]
+        segments = []
+        for at, piece in _pieces(paragraph):
+            if check:
+                check()
+            segments += [(at + start, sent) for start, sent in _segment(segmenter, piece)]
         for index, (start, sent) in enumerate(segments):
             if not _WEATHER.match(sent):
                 out.append(Sentence(sent.rstrip(), offset + start, number, index, headline))

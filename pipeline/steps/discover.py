@@ -12,6 +12,7 @@ publisher's URL where they redirect, else de-duplicated by title and outlet.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING
 from pipeline.ingest import feeds, http
 from pipeline.ingest.feeds import choose_entries, forget_validators
 from pipeline.records import FeedEntry, FeedPoll, Skipped, to_json
+from pipeline.steps import pageledger
 from pipeline.steps.job import Job
 from pipeline.steps.staging import remove_stale_staging, write_json
 from pipeline.topics import FeedSpec, TopicConfig
@@ -65,8 +67,9 @@ def run(
     topic = job.topic()
     env = os.environ if environ is None else environ
     at = (now or (lambda: datetime.now(UTC)))()
+    unfinished = pageledger.earlier_runs(job)  # read before their staging goes
     remove_stale_staging(job)
-    known = _known_urls(job, topic)
+    known, stopped = _not_read_again(job, _known_urls(job, topic), unfinished)
     pace = HostGate(1, 0.0, sleep=sleep)
     outcomes = [poll_feed(feed, topic, env, known, pace) for feed in topic.feeds]
     polls = [o.poll for o in outcomes]
@@ -74,6 +77,7 @@ def run(
         _record_total_failure(job, topic, polls, at)
         raise http.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
     chosen, polls, skipped = choose(outcomes, known, at, topic)
+    skipped += stopped
     write_json(
         job.stage_dir / "entries.json",
         {
@@ -98,6 +102,16 @@ def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
             validators=feed_validators(con, topic.name),
             stories={key for t, o in stored_title_outlets(con, topic.name) if (key := feeds.title_outlet_key(t, o))},
         )
+
+
+def _not_read_again(job: Job, known: KnownUrls, unfinished: Mapping[str, Skipped]) -> tuple[KnownUrls, list[Skipped]]:
+    """Pages an earlier run could not read (the extract task died on them) or quarantined without
+    reaching its load: never fetched again, recorded with their reason (``pipeline.steps.pageledger``)."""
+    stopped = [s for url, s in unfinished.items() if url not in known.seen]
+    pageledger.carry(job.stage_dir, stopped)  # until this run's load stores them, they are this run's record
+    for s in stopped:
+        log.warning("page %s not fetched again: %s", s.url, s.reason)
+    return dataclasses.replace(known, seen=known.seen | {s.url for s in stopped}), stopped
 
 
 def _record_total_failure(job: Job, topic: TopicConfig, polls: Sequence[FeedPoll], at: datetime) -> None:
