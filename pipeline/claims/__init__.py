@@ -34,7 +34,7 @@ from pipeline.claims.scope import scope_of_figure, scope_opens_with_window
 from pipeline.claims.sentences import Sentence, paragraphs_of, sentences_of
 from pipeline.claims.timeref import TimeRef, find_times
 from pipeline.claims.verification import Caveat, Caveats, caveat_in, is_unverified
-from pipeline.claims.window import back
+from pipeline.claims.window import REACH, ahead, back
 from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
 from pipeline.topics import TopicConfig
 
@@ -313,6 +313,14 @@ def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue, anaphor
     return out
 
 
+def _quoted(sentence: str, figure: Figure) -> str:
+    """The sentence a claim was read from; in one too long to store with each of its figures (a hostile
+    page's one "sentence" of 10,000 words), the words read around the figure."""
+    if len(sentence) <= 2 * REACH:
+        return sentence.strip()
+    return sentence[back(sentence, figure.start) : ahead(sentence, figure.end)].strip()
+
+
 def _scope(found: _Found) -> str:
     if found.rule == "scope.rate":
         return "rate"
@@ -370,7 +378,7 @@ def _claim(
         value_high=reading.hard[1],
         hedge=figure.hedge,  # type: ignore[arg-type]
         surface=article.text[char_start:char_end],
-        sentence=sentence.text.strip(),
+        sentence=_quoted(sentence.text, figure),
         char_start=char_start,
         char_end=char_end,
         attributed_to=found.source,

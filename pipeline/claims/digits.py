@@ -19,7 +19,8 @@ from dataclasses import dataclass
 _GROUP_SPACES = "\u00a0\u202f\u2009\u2007"  # no-break, narrow no-break, thin, figure space
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 _SAME = {"\u066c": ",", "\uff0c": ",", "\u066b": ".", "\uff0e": ".", "\u066a": "%", "\uff05": "%"}
-_SPECIAL = re.compile(r"[^\x00-\x7f]")  # nothing to rewrite in ASCII text
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script: Arabic-Indic, fullwidth, ...
+_SPECIAL = re.compile(f"(?![0-9])\\d|[{_GROUP_SPACES}{_INVISIBLE}{''.join(_SAME)}]")  # else nothing to rewrite
 _IN_NUMBER = re.compile(f"(?<=[0-9,.{_GROUP_SPACES}])[{_INVISIBLE}]+(?=[0-9])")
 _GROUPED = re.compile(f"(?<![0-9,.])[0-9]{{1,3}}(?:[{_GROUP_SPACES}][0-9]{{3}})+(?![0-9])")
 _BETWEEN_DIGITS = re.compile("(?<=[0-9])[\u066c\uff0c\u066b\uff0e](?=[0-9])|(?<=[0-9])[\u066a\uff05]")
@@ -41,7 +42,7 @@ def plain(sentence: str) -> Plain | None:
     """``sentence`` with its numbers in ASCII digits, or None when it needs no rewriting."""
     if not _SPECIAL.search(sentence):
         return None
-    digits = "".join(_ascii_digit(c) for c in sentence)  # same length: one digit for one digit
+    digits = _OTHER_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(0))), sentence)  # one digit for one
     kept = [i for i, _ in enumerate(digits)]
     for m in reversed(list(_IN_NUMBER.finditer(digits))):
         del kept[m.start() : m.end()]
@@ -51,9 +52,3 @@ def plain(sentence: str) -> Plain | None:
     if text == sentence:
         return None
     return Plain(text, (*kept, len(sentence)))
-
-
-def _ascii_digit(char: str) -> str:
-    if char.isascii() or not char.isdecimal():
-        return char
-    return str(unicodedata.decimal(char))
