@@ -399,7 +399,7 @@ class Speakers:
         self._either += self._passives
         self._either += [Placed(m.start(), next(order), _Candidate(m.group("who"))) for m in _INVERTED.finditer(clause)]
         self._passive_starts = [p.start for p in self._passives]
-        self._state: tuple[tuple[int, int], Callable[[str | None], str | None], _Ranked] | None = None
+        self._state: tuple[tuple[Discourse, int], Callable[[str | None], str | None], _Ranked] | None = None
 
     def _subjects(self, verb: re.Match[str], cited_after: str | None) -> list[_Candidate]:
         """Who a speech verb credits, for a figure after it: its subject, or the speaker it relies on."""
@@ -493,8 +493,8 @@ class Speakers:
     def _read(self, discourse: Discourse) -> tuple[Callable[[str | None], str | None], _Ranked]:
         """The names of the speakers, and those that name a source ranked, for the discourse as it is now
         (it changes only after all the figures of the clause are read)."""
-        state = (id(discourse), len(discourse.sources))
-        if self._state is None or self._state[0] != state:
+        state = (discourse, len(discourse.sources))
+        if self._state is None or self._state[0][0] is not discourse or self._state[0][1] != state[1]:
             seen: dict[str, str | None] = {}
 
             def named(raw: str | None) -> str | None:
