@@ -140,7 +140,7 @@ _LABEL_BEFORE = re.compile(
 # parts are not figures, and above all its zeros are never a figure of 0.
 _SEPARATOR = r"[\s'’\u200b\u200c\u200d\u2060\ufeff]"
 _SPLIT_BEFORE = re.compile(rf"\d{_SEPARATOR}$")
-_SPLIT_NUMBER_HEAD = re.compile(rf"^{_SEPARATOR}0{{3}}(?![\d.,])")
+_SPLIT_NUMBER_HEAD = re.compile(rf"^{_SEPARATOR}0{{3}}(?![\d,]|\.\d)")
 _ZEROS = re.compile(r"0{3}")
 _DESIGNATOR_BEFORE = re.compile(r"(?:[A-Za-z]+[-‐/+]?|\d[-‐/:])$")  # Uran-6, KN-23, UTC+3, 07:15
 

@@ -67,6 +67,7 @@ def test_a_number_split_by_a_plain_space_or_an_apostrophe_never_yields_a_zero(
     parts are not figures: never "000" = 0 troops, never 14 troops."""
     claims = extract_claims(make_article(text=f"North Korea has sent about {written} troops to Russia."), kursk_topic)
     assert [c.surface for c in claims] == []
+    assert find_figures(f"The troops sent number {written}.") == []
 
 
 def test_plain_keeps_where_each_character_was_written() -> None:
