@@ -8,12 +8,10 @@ done, so a page with many sentences runs out of time and a short one does not, o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import yaml
 
 from pipeline.records import FeedEntry, FetchedPage, to_json
@@ -121,27 +119,3 @@ def test_a_page_an_earlier_try_died_on_is_skipped_with_the_reason(tmp_path: Path
     stored, quarantined = _outcomes(job)
     assert stored == {"http://news.test/a"}
     assert "the extract task stopped while reading this page (run run-1)" in quarantined["http://news.test/poison"]
-
-
-def test_the_ledger_says_which_page_was_being_read_when_the_task_died(tmp_path: Path) -> None:
-    stage = tmp_path / "run-1"
-    pageledger.started(stage, "http://a")
-    pageledger.finished(stage, "http://a")
-    pageledger.started(stage, "http://b")
-    with (stage / pageledger.LEDGER).open("a", encoding="utf-8") as fh:
-        fh.write('{"url": "http://c", "ev')  # the crash cut this line short
-    pageledger.started(stage, "http://d")  # a later try goes on after it
-    poisoned = pageledger.poisoned(stage)
-    assert set(poisoned) == {"http://b", "http://d"}
-    assert all(s.outcome == "quarantined" and s.stage == "extract" for s in poisoned.values())
-    lines = (stage / pageledger.LEDGER).read_text(encoding="utf-8").splitlines()
-    assert json.loads(lines[-1]) == {"url": "http://d", "event": "start"}
-
-
-@pytest.mark.parametrize("outcome", ["off_topic", "duplicate"])
-def test_only_quarantines_are_read_back_from_the_ledger(tmp_path: Path, outcome: str) -> None:
-    from pipeline.records import Skipped
-
-    pageledger.finished(tmp_path, "http://a", Skipped("http://a", outcome, "why", "relevance"))
-    pageledger.finished(tmp_path, "http://b", Skipped("http://b", "quarantined", "too long", "claims"))
-    assert {url: s.reason for url, s in pageledger.poisoned(tmp_path).items()} == {"http://b": "too long"}
