@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/bench_dedup.py
 	$(BIN)/python bench/bench_detect.py
 	$(BIN)/python bench/bench_validate.py
+	$(BIN)/python bench/bench_claims_linear.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -255,6 +255,18 @@ class FetchSpec(_Strict):
     respect_robots: bool = True
 
 
+class ExtractSpec(_Strict):
+    """What reading one fetched page may cost (README "One page never stalls a topic").
+
+    ``max_text_chars``: a page whose main text is longer is not handed to the claim reader.
+    ``page_seconds``: a page whose main text, relevance and claims take longer to read is
+    stopped.  Either page is quarantined with the reason and never fetched again.
+    """
+
+    max_text_chars: Annotated[int, Field(gt=0)] = 200_000
+    page_seconds: Annotated[float, Field(gt=0, le=1_200)] = 60.0
+
+
 class DedupSpec(_Strict):
     """``near_duplicate_similarity``: estimated Jaccard similarity of word 3-shingles from which a
     text is a near copy of an earlier one (the default is justified by the labelled pairs in
@@ -299,6 +311,7 @@ class TopicConfig(_Strict):
     # Hours without a successful ingest after which the watchdog and `claimwatch health` page ops_alerts.
     freshness_hours: Annotated[float, Field(gt=0, le=24 * 60)] = 6.0
     fetch: FetchSpec = FetchSpec()
+    extract: ExtractSpec = ExtractSpec()
     # ISO 639-1 codes of the languages the topic reads; a page in another one is skipped (empty: all).
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = []
     dedup: DedupSpec = DedupSpec()
@@ -349,6 +362,7 @@ __all__ = [
     "APPRISE_SCHEMES",
     "AlertRoute",
     "DedupSpec",
+    "ExtractSpec",
     "FeedKind",
     "FeedHealthSpec",
     "FeedSpec",

@@ -9,12 +9,14 @@ extractor produced each row.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date
 
-from pipeline.claims.attribution import Attribution, Discourse, attribute, headline_source, sources_in
+from pipeline.claims.attribution import Attribution, Discourse, Speakers, attribute, headline_source, sources_in
+from pipeline.claims.budget import Deadline, OverBudget
 from pipeline.claims.families import SourceFamilies
 from pipeline.claims.figures import Figure, find_figures
 from pipeline.claims.intervals import read_figure
@@ -28,16 +30,17 @@ from pipeline.claims.metrics import (
     modality_for,
     role_for,
 )
-from pipeline.claims.scope import scope_of_figure
+from pipeline.claims.scope import scope_of_figure, scope_opens_with_window
 from pipeline.claims.sentences import Sentence, paragraphs_of, sentences_of
 from pipeline.claims.timeref import TimeRef, find_times
-from pipeline.claims.verification import Caveat, caveat_in, is_unverified
+from pipeline.claims.verification import Caveat, Caveats, caveat_in, is_unverified
+from pipeline.claims.window import REACH, ahead, back
 from pipeline.records import OTHER_METRIC, Article, Claim, stable_id
 from pipeline.topics import TopicConfig
 
 EXTRACTOR_VERSION = "rules-2.0"
 
-__all__ = ["EXTRACTOR_VERSION", "Catalogue", "Sentence", "extract_claims", "sentences_of"]
+__all__ = ["EXTRACTOR_VERSION", "Catalogue", "Deadline", "OverBudget", "Sentence", "extract_claims", "sentences_of"]
 
 _REPORTED = re.compile(r"(?:a\s+reported|reportedly)\b", re.IGNORECASE)  # "a reported 1,000": unconfirmed
 _QUESTION = re.compile(r"^\s*Q\s*[:.]\s")
@@ -59,6 +62,17 @@ def _interviewee(paragraphs: list[str]) -> str | None:
         if m:
             return m.group(0)
     return None
+
+
+def _no_check() -> None:
+    pass
+
+
+def _answers(paragraphs: dict[int, str], paragraph: int, seen: dict[int, bool]) -> bool:
+    """Whether a paragraph of a Q&A holds an answer, read once per paragraph."""
+    if paragraph not in seen:
+        seen[paragraph] = _IN_ANSWER.search(paragraphs[paragraph], 0) is not None
+    return seen[paragraph]
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
@@ -108,10 +122,13 @@ def _contexts(
     modality and time.
     """
     out: list[_Context] = []
+    semicolons = [m.start() for m in re.finditer(";", text)] if figures else []
+    opening = scope_opens_with_window(text) if figures else False
     for i, (figure, metric) in enumerate(zip(figures, metrics, strict=True)):
-        clause_start = text.rfind(";", 0, figure.number_start) + 1
-        clause_end = text.find(";", figure.end)
-        clause_end = len(text) if clause_end == -1 else clause_end
+        at = bisect.bisect_left(semicolons, figure.number_start)
+        clause_start = semicolons[at - 1] + 1 if at else 0
+        at = bisect.bisect_left(semicolons, figure.end)
+        clause_end = semicolons[at] if at < len(semicolons) else len(text)
         start = max(clause_start, figures[i - 1].end if i > 0 else 0)
         end = min(clause_end, figures[i + 1].start if i + 1 < len(figures) else len(text))
         before, after = text[start : figure.start], text[figure.end : end]
@@ -126,10 +143,11 @@ def _contexts(
             if times:
                 when = min(times, key=lambda t: abs(t.span[0] - (figure.number_start - start)))
             else:
-                earlier = [t for t in find_times(text[clause_start : figure.start], anchor)]
+                since = max(clause_start, back(text, figure.start))
+                earlier = [t for t in find_times(text[since : figure.start], anchor)]
                 when = earlier[-1] if earlier else None
         spec = topic.metrics.get(metric)
-        scope = scope_of_figure(text[start : figure.start], text[figure.end : end], text)
+        scope = scope_of_figure(text[start : figure.start], text[figure.end : end], opening_window=opening)
         role = role_for(after, metric, spec.role if spec else "unspecified")
         out.append(_Context(modality, role, when, scope, after))
     return out
@@ -157,29 +175,38 @@ def _framed(decision: Decision, context: _Context, catalogue: Catalogue, anaphor
     return decision
 
 
-def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | None = None) -> list[Claim]:
+def extract_claims(
+    article: Article, topic: TopicConfig, catalogue: Catalogue | None = None, deadline: Deadline | None = None
+) -> list[Claim]:
     """All claims in one article, in text order.
 
     ``catalogue`` is the topic's compiled cue catalogue (``Catalogue.of(topic)``); pass it when
-    extracting many articles so the cues are compiled once.
+    extracting many articles so the cues are compiled once.  With a ``deadline``, reading stops
+    with ``OverBudget`` once it has run out (checked sentence by sentence and figure by figure).
     """
     catalogue = catalogue or Catalogue.of(topic)
-    sentences = sentences_of(article.text)
+    check = deadline.check if deadline else _no_check
+    sentences = sentences_of(article.text, check)
     anchor = article.published_at.date() if article.published_at else None
     families = SourceFamilies.of(topic.sources)
     discourse = Discourse(text=article.text, families=families)
     caveats: list[Caveat] = []
     found: list[_Found] = []
     speaker: str | None = None  # the speaker of a quotation still open
-    pending_headline: list[_Found] = []
+    pending_headline: list[int] = []  # where in ``found``
     anaphor: str | None = None  # the metric the previous sentence of the paragraph ended on
     last_paragraph = -1
     metric_names = list(topic.metrics)
-    all_figures = [find_figures(sentence.text) for sentence in sentences]
+    all_figures: list[list[Figure]] = []
+    for sentence in sentences:
+        check()
+        all_figures.append(find_figures(sentence.text))
     paragraphs = dict(enumerate(line for _, line in paragraphs_of(article.text)))
     interviewee = _interviewee(list(paragraphs.values()))
+    answers: dict[int, bool] = {}  # paragraph -> it holds an answer ("Q: ... A: ...")
     counted = {s.paragraph for s, figures in zip(sentences, all_figures, strict=True) if figures}
     for sentence, figures in zip(sentences, all_figures, strict=True):
+        check()
         # A caveat paragraph with no figure of its own ("Note: figures are as published") covers them all.
         caveat = caveat_in(
             sentence.text,
@@ -198,35 +225,42 @@ def extract_claims(article: Article, topic: TopicConfig, catalogue: Catalogue | 
         anaphor = next((d.metric for d in reversed(decisions) if d.metric != OTHER_METRIC), anaphor)
         named: list[str] = []
         sentence_attribution: Attribution | None = None  # a later clause ("...; 600 of them died") keeps it
+        starts = [figure.number_start for figure in figures]
         for clause_start, clause_end in _clauses(sentence.text):
             clause = sentence.text[clause_start:clause_end]
+            speakers = Speakers(clause)
             inherited = sentence_attribution
-            for figure, candidate, decision, context in zip(figures, decisions, framed, contexts, strict=True):
+            first, last = bisect.bisect_left(starts, clause_start), bisect.bisect_left(starts, clause_end)
+            for i in range(first, last):
+                check()
+                figure, candidate, decision, context = figures[i], decisions[i], framed[i], contexts[i]
                 metric = decision.metric
-                if not clause_start <= figure.number_start < clause_end or _incidental(figure, metric, catalogue):
+                if _incidental(figure, metric, catalogue):
                     continue
-                attribution = attribute(clause, figure.number_start - clause_start, discourse) or inherited
+                attribution = attribute(clause, figure.number_start - clause_start, discourse, speakers) or inherited
                 sentence_attribution = attribution or sentence_attribution
                 source = attribution.source if attribution else speaker
                 if source is None and sentence.headline:
                     source = headline_source(sentence.text)
-                if source is None and interviewee and _IN_ANSWER.search(paragraphs[sentence.paragraph], 0):
+                if source is None and interviewee and _answers(paragraphs, sentence.paragraph, answers):
                     source = interviewee  # "Q: ... A: Right now, between 2,000 and 3,000 ..."
                 relay = attribution.relay if attribution else None
                 item = _Found(sentence, figure, metric, source, relay, context, decision.rule, candidate.metric)
                 if source is None and sentence.headline:
-                    pending_headline.append(item)
+                    pending_headline.append(len(found))
                 found.append(item)
-            clause_sources = sources_in(clause, discourse)
+            clause_sources = sources_in(clause, discourse, speakers)
             for source in clause_sources:
                 discourse.remember(source)
             named += clause_sources
         if named and pending_headline:
-            found = [dataclasses.replace(f, source=named[0]) if f in pending_headline else f for f in found]
+            for at in pending_headline:
+                found[at] = dataclasses.replace(found[at], source=named[0])
             pending_headline = []
         if _open_quote(sentence.text):
             speaker = None if speaker else (named[-1] if named else (found[-1].source if found else None))
-    return [_claim(article, topic, f, caveats, catalogue, anchor, families) for f in found]
+    index = Caveats.of(caveats)
+    return [_claim(article, topic, f, index, catalogue, anchor, families) for f in found]
 
 
 _DENOMINATOR_BEFORE = re.compile(r"\b(?:of(?:\s+the)?|out\s+of(?:\s+the)?)\s*$")
@@ -241,8 +275,9 @@ def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue, anaphor
         if figure.kind == "share":
             out.append(Decision(OTHER_METRIC, "share"))
             continue
-        before = sentence[: figure.start]
-        if i > 0 and _DENOMINATOR_BEFORE.search(before) and figures[i - 1].end >= len(before.rstrip()) - 12:
+        lo = back(sentence, figure.start)
+        before = sentence[lo : figure.start]
+        if i > 0 and _DENOMINATOR_BEFORE.search(before) and figures[i - 1].end >= lo + len(before.rstrip()) - 12:
             out.append(_denominator(sentence, figure, out[-1].metric, catalogue))
             continue
         limit = len(sentence)
@@ -278,6 +313,14 @@ def _metrics(sentence: str, figures: list[Figure], catalogue: Catalogue, anaphor
     return out
 
 
+def _quoted(sentence: str, figure: Figure) -> str:
+    """The sentence a claim was read from; in one too long to store with each of its figures (a hostile
+    page's one "sentence" of 10,000 words), the words read around the figure."""
+    if len(sentence) <= 2 * REACH:
+        return sentence.strip()
+    return sentence[back(sentence, figure.start) : ahead(sentence, figure.end)].strip()
+
+
 def _scope(found: _Found) -> str:
     if found.rule == "scope.rate":
         return "rate"
@@ -309,7 +352,7 @@ def _claim(
     article: Article,
     topic: TopicConfig,
     found: _Found,
-    caveats: list[Caveat],
+    caveats: Caveats,
     catalogue: Catalogue,
     anchor: object,
     families: SourceFamilies,
@@ -335,7 +378,7 @@ def _claim(
         value_high=reading.hard[1],
         hedge=figure.hedge,  # type: ignore[arg-type]
         surface=article.text[char_start:char_end],
-        sentence=sentence.text.strip(),
+        sentence=_quoted(sentence.text, figure),
         char_start=char_start,
         char_end=char_end,
         attributed_to=found.source,

@@ -57,10 +57,17 @@ match), else under the topic's ``sources.acronyms``.
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import count
 
-from pipeline.claims.families import SourceFamilies
+from pipeline.claims.discourse import ANAPHOR, PRONOUNS, Attribution, Discourse
+from pipeline.claims.ranks import Placed, Sorted, start_of, until_of
+from pipeline.claims.window import REACH, ahead, back, words_after, words_before
+
+__all__ = ["Attribution", "Discourse", "Speakers", "attribute", "headline_source", "sources_in"]
 
 _SPEECH_VERBS = (
     r"said|says|say|told|tells|tell|estimated|estimates|estimate|reported|reports|report|claimed|claims|"
@@ -142,32 +149,9 @@ _TRAILING_WORDS = {
 }  # fmt: skip
 _DETERMINERS = {"some", "the", "those", "these", "several", "many", "other", "multiple", "various", "media"}
 _DATELINE = re.compile(r"^(?:(?:[^()]{0,60}\()?[^()]{0,60}\)\s*|[A-Z][A-Z .,/'’-]{2,40}\s*)[-—–]\s+")
-_MEDIA_HEADS = {"newspaper", "paper", "outlet", "channel", "broadcaster", "publication", "report"}
-_PRONOUNS = {"he", "she", "they", "i", "we", "it", "his", "her"}
-_ANAPHOR = re.compile(
-    r"^(?:those|these|the|that|this|such)\s+(?P<head>sources?|outlet|report|reports|newspaper|paper|channel|"
-    r"agency|ministry|officials?|official|statement|publication|broadcaster|agencies|outlets|investigation|study)$",
-    re.IGNORECASE,
-)
-# "the president", "the minister": the last source named with that title, never a guess.
-_TITLE_ANAPHOR = re.compile(
-    r"^the\s+(?P<head>president|prime\s+minister|minister|spokesman|spokeswoman|spokesperson|leader|commander)$",
-    re.IGNORECASE,
-)
-_TITLE = re.compile(
-    r"\b(?:chief|head|director|minister|spokes(?:man|woman|person)|commander|president|governor|general|"
-    r"secretary|ambassador|lt|gen|col|maj|colonel|major|lieutenant|mr|mrs|ms|dr|premier|leader|deputy|member|"
-    r"lawmaker|rep|officer|analyst|mayor|senator|envoy|adviser|advisor)\b\.?",
-    re.IGNORECASE,
-)
 _INVERTED = re.compile(
     r"[,\"”’]\s*(?:said|says|added|told\s+\w+|wrote|noted|reports|reported|stated|declared|informs|specified|"
     r"underlined|stressed)\s+(?P<who>[^,.;:\"“”]{3,80})",
-    re.IGNORECASE,
-)
-_NON_PERSON = re.compile(
-    r"\b(?:sources?|officials|agency|agencies|outlet|outlets|ministry|reports?|media|government|newspaper|"
-    r"channel|intelligence|news|wire|paper|investigation|think\s+tank|study|institute|analysis|review)\b",
     re.IGNORECASE,
 )
 
@@ -202,14 +186,6 @@ _COMPOUND = re.compile(
     r"\b[Tt]he\s+(?P<x>[A-Z]{2,6}|(?:[A-Z][\w-]+\s+){0,3}[A-Z][\w-]+)\s+(?:confirmation|estimate|estimates|"
     r"assessment|statement|report|figures?|count|tally|data|briefing|analysis|update)\b"
 )
-# The head of a descriptive anaphor: "the British paper", "the spy agency", "the Seoul-based daily".
-_DESCRIPTIVE = re.compile(
-    r"^(?:the\s+)?(?:[\w'’-]+\s+){0,2}(?P<head>paper|newspaper|daily|outlet|broadcaster|agency|publication|"
-    r"wire|service)$",
-    re.IGNORECASE,
-)
-_THEIR_SOURCES = re.compile(r"^(?P<owner>its|their|his|her)\s+(?:own\s+)?(?P<who>sources|informants|contacts)$")
-_RELAY_HEADS = {"paper", "newspaper", "daily", "outlet", "broadcaster", "publication", "wire"}
 # "Around 600 of them", "most of those": a figure taken out of the previous one.
 _OF_THEM = re.compile(r"^[\w\s,.-]{0,24}?\bof\s+(?:them|those|these)\b", re.IGNORECASE)
 # A postposed speech verb ends its clause: "..., the ministry said (on Friday | in a statement)."
@@ -250,109 +226,13 @@ _ACCORDING_END = re.compile(r"[—–();:]|\s-\s")
 
 
 @dataclass(frozen=True, slots=True)
-class Attribution:
-    source: str
-    relay: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class _Candidate:
     raw: str
     relay: str | None = None
     cited: str | None = None  # what the speaker relies on ("citing the NIS")
 
 
-@dataclass
-class Discourse:
-    """Sources named so far in one article, for resolving pronouns, anaphors and acronyms.
-
-    ``text`` is the article (it spells out the acronyms it uses), ``families`` the topic's
-    source families (they say which sources are relays, and spell out acronyms the article
-    leaves unexplained).
-    """
-
-    sources: list[str] = field(default_factory=list)
-    text: str = ""
-    families: SourceFamilies = field(default_factory=SourceFamilies)
-    last: Attribution | None = None  # the latest figure's attribution, for "600 of them"
-    _spelled: dict[str, str] | None = None
-
-    def remember(self, source: str) -> None:
-        self.sources.append(source)
-
-    def resolve(self, text: str) -> str | None:
-        lowered = text.lower().strip()
-        owned = _THEIR_SOURCES.match(lowered)
-        if owned:
-            pronoun = {"its": "it", "their": "they"}.get(owned.group("owner"), owned.group("owner"))
-            owner = self.resolve(pronoun)  # "its sources": the outlet's unnamed sources
-            return f"{owner}, citing {owned.group('who')}" if owner else None
-        if lowered in _PRONOUNS:
-            people = [
-                s
-                for s in self.sources
-                if (_TITLE.search(s) or not _NON_PERSON.search(s)) and not self.families.is_relay(s)
-            ]
-            if lowered in ("he", "she", "his", "her", "i"):
-                return people[-1] if people else None
-            bodies = [s for s in self.sources if s not in people]
-            if lowered == "it":
-                return bodies[-1] if bodies else None
-            return self.sources[-1] if self.sources else None
-        titled = _TITLE_ANAPHOR.match(lowered)
-        if titled:
-            head = titled.group("head")
-            return next((s for s in reversed(self.sources) if re.search(rf"\b{head}\b", s, re.IGNORECASE)), None)
-        m = _ANAPHOR.match(lowered)
-        if m:
-            head = m.group("head").rstrip("s")
-            for source in reversed(self.sources):
-                if re.search(rf"\b{re.escape(head)}", source, re.IGNORECASE):
-                    return source
-            if head in _MEDIA_HEADS:
-                return self._relay() or text.strip()  # no outlet named before: keep the words, never guess
-            bodies = [s for s in self.sources if _NON_PERSON.search(s) and not _TITLE.search(s)]
-            return bodies[-1] if bodies else (self.sources[-1] if self.sources else None)
-        d = _DESCRIPTIVE.match(text.strip())
-        if d and d.group("head").islower():
-            if d.group("head").lower() in _RELAY_HEADS:
-                return self._relay()  # "the British paper": the outlet named last
-            head = d.group("head").lower()
-            return next((s for s in reversed(self.sources) if re.search(rf"\b{head}\b", s, re.IGNORECASE)), None)
-        return None
-
-    def _relay(self) -> str | None:
-        return next((s for s in reversed(self.sources) if self.families.is_relay(s)), None)
-
-    def expand(self, source: str) -> str:
-        """An agency named by its letters ("the NIS") under the name the article or topic spells out."""
-        m = re.fullmatch(r"(?:[Tt]he\s+)?([A-Z][A-Z0-9]{1,9})", source.strip())
-        if not m:
-            return source
-        acronym = m.group(1)
-        if self._spelled is None:
-            self._spelled = _spelled_out(self.text)
-        in_text = self._spelled.get(acronym)
-        configured = self.families.expand(acronym)
-        if configured and (in_text is None or configured.endswith(in_text)):
-            return configured
-        return in_text or source
-
-
-def _spelled_out(text: str) -> dict[str, str]:
-    """Acronym -> the first capitalised name in the text whose initials spell it ("Joint Chiefs of Staff")."""
-    out: dict[str, str] = {}
-    for m in _CAPITALISED_RUN.finditer(text):
-        words = re.sub(r"^(?:The|A|An)\s+", "", m.group(0)).split()
-        possessive = max((i for i, w in enumerate(words) if w.endswith(("'s", "’s"))), default=-1)
-        for first in {0, possessive + 1}:
-            initials = "".join(w[0] for w in words[first:] if w not in ("of", "the", "and", "for"))
-            if len(initials) >= 2:
-                out.setdefault(initials.upper(), " ".join(words))
-    return out
-
-
-_CAPITALISED_RUN = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:of|for|and)\s+(?:the\s+)?)?)+[A-Z][\w'’-]*")
+_Speaker = Placed[_Candidate]
 
 
 # "called Western ..." starts a phrase, not a speaker; "unnamed officials" is a speaker.
@@ -399,16 +279,16 @@ def _clean(subject: str) -> str | None:
     return s
 
 
-def _subject_before(clause: str, verb_start: int) -> str:
-    head = clause[:verb_start]
-    starts = [m.end() for m in _SUBJECT_START.finditer(head)]
-    return head[max(starts) if starts else 0 :]
+def _subject_before(clause: str, verb_start: int, starts: list[int]) -> str:
+    """The words before a speech verb, from the last place a subject can start (``starts``, sorted)."""
+    at = bisect.bisect_right(starts, verb_start)
+    return clause[max(starts[at - 1] if at else 0, back(clause, verb_start)) : verb_start]
 
 
-def _main_subject(clause: str, verb_start: int) -> str:
+def _main_subject(clause: str, verb_start: int, starts: list[int]) -> str:
     """For a participle ("..., telling lawmakers that"): the clause's subject, up to its first verb."""
     words: list[str] = []
-    for word in _subject_before(clause, verb_start).split():
+    for word in _subject_before(clause, verb_start, starts).split():
         if words and (_FINITE.match(word) or word.endswith(",")):
             if word.endswith(",") and not _FINITE.match(word):
                 words.append(word)
@@ -428,7 +308,7 @@ def _according(clause: str) -> tuple[int, str] | None:
         return None
     if m.re is not _ACCORDING:
         return m.start(), m.group("x")
-    rest = _ACCORDING_END.split(clause[m.end() :])[0]
+    rest = _ACCORDING_END.split(words_after(clause, m.end()))[0]
     segments = rest.split(",")
     taken = [segments[0]]
     for segment in segments[1:]:
@@ -442,8 +322,9 @@ def _according(clause: str) -> tuple[int, str] | None:
 
 def _words_before(clause: str, end: int) -> str:
     """The last few whole words before ``end``: the "...$" tests need no more, and scan less."""
-    start = clause.rfind(" ", 0, max(0, end - 48)) + 1 if end > 48 else 0
-    return clause[start:end]
+    lo = max(0, end - REACH)
+    start = clause.rfind(" ", lo, max(0, end - 48)) + 1 if end > 48 else 0
+    return clause[max(start, lo) : end]
 
 
 def _cited(head: str) -> tuple[str, str] | None:
@@ -462,86 +343,183 @@ def _cited(head: str) -> tuple[str, str] | None:
     return None
 
 
-def _candidates(clause: str, position: int) -> list[_Candidate]:
-    """Possible sources of a figure at ``position``: nearest before it first, then those after it."""
-    before: list[tuple[int, _Candidate]] = []
-    after: list[tuple[int, _Candidate]] = []
-    weak: list[tuple[int, _Candidate]] = []  # belief verbs: a postposed speaker outranks them
-    accorded = _according(clause)
-    if accorded:
-        (before if accorded[0] < position else after).append((accorded[0], _Candidate(accorded[1])))
-    compound = _COMPOUND.search(clause, 0, position)
-    if compound and compound.end() <= position:
-        before.append((compound.start(), _Candidate(compound.group("x"))))  # "the NIS estimate had been 200"
-    for verb in _VERB.finditer(clause):
+def _is_speech_verb(clause: str, verb: re.Match[str]) -> bool:
+    """False for a speech verb used as a noun, after a modal, as an infinitive or as an adjective."""
+    tail = _words_before(clause, verb.start())
+    return not (
+        (_NOUN_USE.search(tail) and not _AUXILIARY_BEFORE.search(tail))
+        or _BE_BEFORE.search(tail)
+        or _MODAL_BEFORE.search(tail)  # "officials may have counted": a guess, not a source
+        or (tail.endswith(" to ") and _BASE_FORM.fullmatch(verb.group(0)) is not None)  # "impossible to confirm"
+        or _AT_NEXT.match(clause, verb.end()) is not None  # "a unit estimated at 3,000": no speaker
+        or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(words_after(clause, verb.end())))
+    )  # "the higher estimates", "called Western estimates": a noun, not a verb
+
+
+class Speakers:
+    """Every possible source one clause names, read once for all of its figures.
+
+    For a figure at ``position`` the rules rank them: a passive speaker right after it ("claimed
+    by X") first, then the nearest speaker before it, then the nearest after it (", officials
+    said"), then verbs of belief.  What a figure's rank depends on is only where the figure is, so
+    each speaker is read once, and a figure finds its source by a search of the sorted speakers
+    (a clause with many figures and speech verbs costs time in proportion to its length).
+    """
+
+    def __init__(self, clause: str) -> None:
+        self.clause = clause
+        order = count()
+        self._subject_starts = [m.end() for m in _SUBJECT_START.finditer(clause)]
+        self._head_starts = [m.end() for m in _HEAD_BOUNDARY.finditer(clause)]
+        self._commas = [(m.start(), m.end()) for m in _COMMA_QUOTE.finditer(clause)]
+        self._lead = len(clause) - len(clause.lstrip(" -–—\"'“‘"))
+        accorded = _according(clause)
+        self._either: list[_Speaker] = []  # before or after the figure: "according to", passives, inverted
+        if accorded:
+            self._either.append(Placed(accorded[0], next(order), _Candidate(accorded[1])))
+        compound = _COMPOUND.search(clause)
+        self._compound = Placed(compound.start(), next(order), _Candidate(compound.group("x"))) if compound else None
+        self._compound_end = compound.end() if compound else 0
+        self._before: list[_Speaker] = []
+        self._weak: list[_Speaker] = []  # belief verbs: a postposed speaker outranks them
+        self._postposed: list[_Speaker] = []
+        for verb in _VERB.finditer(clause):
+            if not _is_speech_verb(clause, verb):
+                continue
+            following = clause[verb.end() : verb.end() + 120]
+            lowered = following.lower()
+            after_verb = _CITED_AFTER.match(following) if any(w in lowered for w in _CITED_WORDS) else None
+            cited_after = next((g for g in after_verb.group("y", "y1", "y2") if g), None) if after_verb else None
+            target = self._weak if verb.group(0).lower() in _BELIEF_VERBS else self._before
+            target += [Placed(verb.start(), next(order), c) for c in self._subjects(verb, cited_after)]
+            postposed = self._postposed_speaker(verb, cited_after)
+            if postposed is not None:
+                self._postposed.append(Placed(verb.start(), next(order), postposed[1], postposed[0]))
+        self._passives = [Placed(m.start(), next(order), _Candidate(m.group("x"))) for m in _PASSIVE.finditer(clause)]
+        self._either += self._passives
+        self._either += [Placed(m.start(), next(order), _Candidate(m.group("who"))) for m in _INVERTED.finditer(clause)]
+        self._passive_starts = [p.start for p in self._passives]
+        self._state: tuple[tuple[Discourse, int], Callable[[str | None], str | None], _Ranked] | None = None
+
+    def _subjects(self, verb: re.Match[str], cited_after: str | None) -> list[_Candidate]:
+        """Who a speech verb credits, for a figure after it: its subject, or the speaker it relies on."""
+        clause, start, word = self.clause, verb.start(), verb.group(0).lower()
+        told = _TOLD.match(words_after(clause, start))
+        relay = told.group("relay").strip() if told else None
+        participle = word in _PARTICIPLES
+        if word == "citing" and self._lead >= start:
+            # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
+            return [_Candidate(re.split(r"[,;:]", words_after(clause, verb.end()))[0], relay)]
+        if participle and _SAID_COMMA_END.search(clause, back(clause, start), start):
+            return []  # "..., the president said, adding that ...": the speaker of "said" goes on
+        at = bisect.bisect_right(self._head_starts, start)
+        head = clause[max(self._head_starts[at - 1] if at else 0, back(clause, start)) : start]
+        cited = _cited(head) if not participle else None
+        if cited:
+            return [_Candidate(cited[0], relay, cited[1])]
+        starts = self._subject_starts
+        subject = _main_subject(clause, start, starts) if participle else _subject_before(clause, start, starts)
+        if word in ("citing", "quoting"):
+            # "The outlet reported on Monday, citing the JCS, that ...": the outlet relies on the JCS.
+            end = ahead(clause, verb.end())
+            what = _OBJECT_END.search(clause, verb.end(), end)
+            return [_Candidate(subject, relay, clause[verb.end() : what.start() if what else end])]
+        commas = list(_COMMA.finditer(subject))
+        parenthetical = bool(_COMMA_NEXT.match(clause, verb.end()))  # "Shipments continue, X said, ..."
+        found: list[_Candidate] = []
+        if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
+            # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
+            found.append(_Candidate(subject[commas[-1].end() :], relay, cited_after))
+            if parenthetical:
+                return found  # the words before the comma are what was said, never who said it
+        return [*found, _Candidate(subject, relay, cited_after)]
+
+    def _postposed_speaker(self, verb: re.Match[str], cited_after: str | None) -> tuple[int, _Candidate] | None:
+        """A verb that ends its clause (", officials said (on Tuesday)."): the words after its last comma,
+        for a figure before that comma."""
+        clause, word = self.clause, verb.group(0).lower()
+        rest = words_after(clause, verb.end())
         if (
-            (_NOUN_USE.search(tail := _words_before(clause, verb.start())) and not _AUXILIARY_BEFORE.search(tail))
-            or _BE_BEFORE.search(tail)
-            or _MODAL_BEFORE.search(tail)  # "officials may have counted": a guess, not a source
-            or (tail.endswith(" to ") and _BASE_FORM.fullmatch(verb.group(0)) is not None)  # "impossible to confirm"
-            or _AT_NEXT.match(clause, verb.end()) is not None  # "a unit estimated at 3,000": no speaker
-            or (verb.group(0).lower() in _NOUN_OR_VERB and not _VERB_FOLLOWS.match(clause[verb.end() :]))
+            word in _PARTICIPLES
+            or _BY_NEXT.match(clause, verb.end())
+            or _FINITE_AFTER.match(rest)  # "deployments reported so far have been"
+            or not (word in ("told", "tells") or _POSTPOSED_END.match(rest))
         ):
-            continue  # "the higher estimates", "called Western estimates": a noun, not a verb
-        following = clause[verb.end() : verb.end() + 120]
-        lowered = following.lower()
-        after_verb = _CITED_AFTER.match(following) if any(w in lowered for w in _CITED_WORDS) else None
-        cited_after = next((g for g in after_verb.group("y", "y1", "y2") if g), None) if after_verb else None
-        if verb.start() < position:
-            target = weak if verb.group(0).lower() in _BELIEF_VERBS else before
-            told = _TOLD.match(clause[verb.start() :])
-            relay = told.group("relay").strip() if told else None
-            participle = verb.group(0).lower() in _PARTICIPLES
-            if verb.group(0).lower() == "citing" and not clause[: verb.start()].strip(" -–—\"'“‘"):
-                # "Citing the Institute for Peninsula Security, I would put ...": the cited body is the source.
-                target.append((verb.start(), _Candidate(re.split(r"[,;:]", clause[verb.end() :])[0], relay)))
-                continue
-            if participle and _SAID_COMMA_END.search(clause, 0, verb.start()):
-                continue  # "..., the president said, adding that ...": the speaker of "said" goes on
-            head = _HEAD_BOUNDARY.split(clause[: verb.start()])[-1]
-            cited = _cited(head) if not participle else None
-            if cited:
-                target.append((verb.start(), _Candidate(cited[0], relay, cited[1])))
-                continue
-            subject = _main_subject(clause, verb.start()) if participle else _subject_before(clause, verb.start())
-            if verb.group(0).lower() in ("citing", "quoting"):
-                # "The outlet reported on Monday, citing the JCS, that ...": the outlet relies on the JCS.
-                what = _OBJECT_END.split(clause[verb.end() :])[0]
-                target.append((verb.start(), _Candidate(subject, relay, what)))
-                continue
-            commas = list(_COMMA.finditer(subject))
-            parenthetical = bool(_COMMA_NEXT.match(clause, verb.end()))  # "Shipments continue, X said, ..."
-            if commas and (_CLAUSE_LIKE.search(subject) or parenthetical):
-                # "Around 1,000 deminers are working in the region, he said": the speaker follows the comma.
-                tail = subject[commas[-1].end() :]
-                target.append((verb.start(), _Candidate(tail, relay, cited_after)))
-                if parenthetical:
-                    continue  # the words before the comma are what was said, never who said it
-            target.append((verb.start(), _Candidate(subject, relay, cited_after)))
-        elif (
-            verb.group(0).lower() not in _PARTICIPLES
-            and not _BY_NEXT.match(clause, verb.end())
-            and not _FINITE_AFTER.match(clause[verb.end() :])  # "deployments reported so far have been"
-            and (verb.group(0).lower() in ("told", "tells") or _POSTPOSED_END.match(clause[verb.end() :]))
+            return None
+        at = bisect.bisect_left(self._commas, (verb.start(), 0))
+        if not at:
+            return None
+        comma, after_comma = self._commas[at - 1]
+        raw = clause[max(after_comma, back(clause, verb.start())) : verb.start()]
+        return comma, _Candidate(raw, None, cited_after)
+
+    def _near(self, position: int, passive: _Speaker) -> bool:
+        """A passive speaker attached to the figure ("the more than 4,000 dead claimed by X")."""
+        return passive.start - position < 60 and not _CLAUSE_PUNCT.search(self.clause[position : passive.start])
+
+    def first(self, position: int, discourse: Discourse) -> _Candidate | None:
+        """The first speaker in rank for a figure at ``position`` that names a source (``_named``)."""
+        named, ranked = self._read(discourse)
+        at = bisect.bisect_left(self._passive_starts, position)
+        for passive in self._passives[at:]:
+            if passive.start - position >= 60:
+                break
+            if self._near(position, passive) and named(passive.item.raw) is not None:
+                return passive.item
+        best = ranked.before.last_before(position)
+        compound = self._compound
+        if (
+            compound
+            and self._compound_end <= position  # "the NIS estimate had been 200"
+            and named(compound.item.raw) is not None
+            and (best is None or (best.start, -best.order) < (compound.start, -compound.order))
         ):
-            # A postposed verb: "..., officials said (on Tuesday)."
-            commas = list(_COMMA_QUOTE.finditer(clause[position : verb.start()]))
-            if commas:
-                raw = clause[position + commas[-1].end() : verb.start()]
-                after.append((verb.start(), _Candidate(raw, None, cited_after)))
-    first: list[tuple[int, _Candidate]] = []
-    for passive in _PASSIVE.finditer(clause):
-        if passive.start() < position:
-            before.append((passive.start(), _Candidate(passive.group("x"))))  # "As was stated by X, ..."
-        else:
-            # "the more than 4,000 dead claimed by X": attached to the figure, it beats an earlier verb.
-            near = not _CLAUSE_PUNCT.search(clause[position : passive.start()]) and passive.start() - position < 60
-            (first if near else after).append((passive.start(), _Candidate(passive.group("x"))))
-    for inverted in _INVERTED.finditer(clause):
-        (before if inverted.start() < position else after).append((inverted.start(), _Candidate(inverted.group("who"))))
-    ordered = first + sorted(before, key=lambda c: -c[0]) + sorted(after, key=lambda c: c[0])
-    ordered += sorted(weak, key=lambda c: -c[0])
-    return [candidate for _, candidate in ordered]
+            best = compound
+        if best is None:
+            later = (ranked.after.first_from(position), ranked.postposed.first_from(position))
+            best = min((n for n in later if n is not None), key=lambda n: (n.start, n.order), default=None)
+        best = best or ranked.weak.last_before(position)
+        return best.item if best else None
+
+    def everyone(self) -> list[_Candidate]:
+        """Every speaker the clause names, in rank for a figure after its end."""
+        before = [*self._either, *self._before, *([self._compound] if self._compound else [])]
+        return [n.item for group in (before, self._weak) for n in sorted(group, key=lambda n: (-n.start, n.order))]
+
+    def names(self, discourse: Discourse) -> Callable[[str | None], str | None]:
+        """``_named`` over this clause's words, each read once while the discourse stays as it is."""
+        return self._read(discourse)[0]
+
+    def _read(self, discourse: Discourse) -> tuple[Callable[[str | None], str | None], _Ranked]:
+        """The names of the speakers, and those that name a source ranked, for the discourse as it is now
+        (it changes only after all the figures of the clause are read)."""
+        state = (discourse, len(discourse.sources))
+        if self._state is None or self._state[0][0] is not discourse or self._state[0][1] != state[1]:
+            seen: dict[str, str | None] = {}
+
+            def named(raw: str | None) -> str | None:
+                if raw is None:
+                    return None
+                if raw not in seen:
+                    seen[raw] = _named(raw, discourse)
+                return seen[raw]
+
+            self._state = (state, named, _Ranked(self, named))
+        return self._state[1], self._state[2]
+
+
+class _Ranked:
+    """The speakers of a clause that name a source, sorted for each rank."""
+
+    def __init__(self, speakers: Speakers, named: Callable[[str | None], str | None]) -> None:
+        def kept(entries: list[_Speaker]) -> list[_Speaker]:
+            return [e for e in entries if named(e.item.raw) is not None]
+
+        self.before = Sorted(kept([*speakers._either, *speakers._before]), start_of, -1)
+        self.weak = Sorted(kept(speakers._weak), start_of, -1)
+        self.after = Sorted(kept(speakers._either), start_of, 1)
+        # A postposed speaker applies to figures up to its comma; the commas come in text order.
+        self.postposed = Sorted(kept(speakers._postposed), until_of, 1)
 
 
 def _named(raw: str, discourse: Discourse) -> str | None:
@@ -552,25 +530,26 @@ def _named(raw: str, discourse: Discourse) -> str | None:
     resolved = discourse.resolve(source)
     if resolved is not None:
         return discourse.expand(resolved)
-    if source.lower() in _PRONOUNS or _ANAPHOR.match(source.lower()):
+    if source.lower() in PRONOUNS or ANAPHOR.match(source.lower()):
         return None
     return discourse.expand(source)
 
 
-def attribute(clause: str, position: int, discourse: Discourse) -> Attribution | None:
+def attribute(clause: str, position: int, discourse: Discourse, speakers: Speakers | None = None) -> Attribution | None:
     """The source credited with the figure at ``position`` in ``clause`` (None if unattributed).
 
     A speaker relying on another source ("X, citing Y") is stored as "X, citing Y" and placed in
     Y's family; when the speaker is a relay (an outlet), Y is the source and the outlet its relay.
+    ``speakers`` is ``Speakers(clause)``, read once for all the figures of the clause.
     """
-    if _ANONYMOUS_ESTIMATE.search(clause[:position]):
+    if _ANONYMOUS_ESTIMATE.search(words_before(clause, position)):
         return None  # "a force estimated at 11,000": nobody is credited with the estimate
-    for candidate in _candidates(clause, position):
-        source = _named(candidate.raw, discourse)
-        if source is None:
-            continue
-        relay = candidate.relay
-        cited = _named(candidate.cited, discourse) if candidate.cited else None
+    speakers = speakers or Speakers(clause)
+    candidate = speakers.first(position, discourse)
+    if candidate is not None:
+        named = speakers.names(discourse)
+        source, relay = named(candidate.raw) or "", candidate.relay
+        cited = named(candidate.cited) if candidate.cited else None
         if cited and cited != source:
             if discourse.families.is_relay(source):
                 source, relay = cited, relay or source
@@ -578,7 +557,7 @@ def attribute(clause: str, position: int, discourse: Discourse) -> Attribution |
                 source = f"{source}, citing {cited}"
         discourse.last = Attribution(source, relay)
         return discourse.last
-    if discourse.last is not None and _OF_THEM.match(clause[position:]):
+    if discourse.last is not None and _OF_THEM.match(words_after(clause, position)):
         return discourse.last  # "Around 600 of them were killed": the previous figure's source
     return None
 
@@ -589,12 +568,12 @@ def headline_source(headline: str) -> str | None:
     return m.group(1) if m else None
 
 
-def sources_in(sentence: str, discourse: Discourse) -> list[str]:
+def sources_in(sentence: str, discourse: Discourse, speakers: Speakers | None = None) -> list[str]:
     """Sources a sentence names (used to keep the discourse memory up to date)."""
     found: list[str] = []
-    for candidate in _candidates(sentence, len(sentence)):
+    for candidate in (speakers or Speakers(sentence)).everyone():
         for raw in (candidate.raw, candidate.cited):
             cleaned = _clean(raw) if raw else None
-            if cleaned and cleaned.lower() not in _PRONOUNS and not _ANAPHOR.match(cleaned.lower()):
+            if cleaned and cleaned.lower() not in PRONOUNS and not ANAPHOR.match(cleaned.lower()):
                 found.append(cleaned)
     return list(reversed(found))

@@ -8,9 +8,13 @@ temperatures) and keeps the hedge written in front of it.  Pure functions only.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import Literal
+
+from pipeline.claims.digits import Plain, plain
+from pipeline.claims.window import back, words_after, words_before
 
 FigureKind = Literal["count", "share", "vague"]
 
@@ -132,6 +136,12 @@ _LABEL_BEFORE = re.compile(
     r"\b(?:Article|Chapter|Section|No\.?|Number|Resolution|Phase|Stage|Rule|Paragraph|Clause|Item|Level|"
     r"Grade|Page|Vol\.?|Volume|Part|Protocol|Unit|Brigade|Division|Corps|Regiment|Battalion|Route|Highway)\s*$"
 )
+# A number split by a space or an apostrophe that is not read as grouping ("14 000", "14'000"): its
+# parts are not figures, and above all its zeros are never a figure of 0.
+_SEPARATOR = r"[\s'’\u200b\u200c\u200d\u2060\ufeff]"
+_SPLIT_BEFORE = re.compile(rf"\d{_SEPARATOR}$")
+_SPLIT_NUMBER_HEAD = re.compile(rf"^{_SEPARATOR}0{{3}}(?![\d,]|\.\d)")
+_ZEROS = re.compile(r"0{3}")
 _DESIGNATOR_BEFORE = re.compile(r"(?:[A-Za-z]+[-‐/+]?|\d[-‐/:])$")  # Uran-6, KN-23, UTC+3, 07:15
 
 
@@ -189,11 +199,12 @@ def parse_number(text: str) -> float | None:
 
 
 def _hedge_before(sentence: str, start: int) -> tuple[str, int]:
-    before = sentence[:start].rstrip()
-    lowered = before.lower()
+    lo = back(sentence, start)
+    words = sentence[lo:start].rstrip()
+    lowered = words.lower()
     for cue, hedge in HEDGE_CUES:
         if lowered.endswith(cue) and (len(lowered) == len(cue) or not lowered[-len(cue) - 1].isalnum()):
-            return hedge, len(before) - len(cue)
+            return hedge, lo + len(words) - len(cue)
     return "exact", start
 
 
@@ -207,17 +218,22 @@ def _is_year(value: float, raw: str, before: str, after: str) -> bool:
     return not (next_word and next_word.group(1).endswith("s") and next_word.group(1) not in ("years", "was", "is"))
 
 
-def _token_around(sentence: str, start: int, end: int) -> tuple[str, str]:
-    left = re.search(r"\S*$", sentence[:start])
-    right = re.match(r"^\S*", sentence[end:])
-    return (left.group(0) if left else ""), (right.group(0) if right else "")
+def _words_around(sentence: str, start: int, end: int) -> tuple[str, str]:
+    """The words read before ``start`` and after ``end`` (see ``pipeline.claims.window``)."""
+    return words_before(sentence, start), words_after(sentence, end)
+
+
+def _left_token(before: str) -> str:
+    """The token that ends where ``before`` ends ("" after a space)."""
+    return "" if not before or before[-1].isspace() else before.rsplit(None, 1)[-1]
 
 
 def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) -> bool:
     """True for digits that are not a count: years, dates, times, ordinals, designators, weather."""
-    before, after = sentence[:start], sentence[end:]
-    left, _ = _token_around(sentence, start, end)
-    left = left.lstrip("\"'“‘([")
+    before, after = _words_around(sentence, start, end)
+    if _SPLIT_NUMBER_HEAD.match(after) or (_SPLIT_BEFORE.search(before) and _ZEROS.fullmatch(raw)):
+        return True  # "14 000" with a plain space: neither 14 nor 0 is what it says
+    left = _left_token(before).lstrip("\"'“‘([")
     if raw[0].isdigit():
         if left and _DESIGNATOR_BEFORE.search(left):
             return True  # Uran-6, KN-23, VR-2-02, T-90
@@ -245,13 +261,24 @@ def _skip_number(sentence: str, start: int, end: int, raw: str, value: float) ->
 
 
 def find_figures(sentence: str) -> list[Figure]:
-    """Every figure in one sentence, left to right."""
+    """Every figure in one sentence, left to right, with offsets into the sentence as written.
+
+    Digits and separators written otherwise than in ASCII ("14\u202f000", "１４，０００", "١٤٬٠٠٠")
+    are read in the sentence's ASCII rewriting (``pipeline.claims.digits``).
+    """
+    rewritten = plain(sentence)
+    text = rewritten.text if rewritten else sentence
     figures: list[Figure] = []
-    for m in _PATTERN.finditer(sentence):
-        figure = _figure(sentence, m)
+    for m in _PATTERN.finditer(text):
+        figure = _figure(text, m)
         if figure is not None:
-            figures.append(figure)
+            figures.append(_as_written(figure, rewritten) if rewritten else figure)
     return figures
+
+
+def _as_written(figure: Figure, rewritten: Plain) -> Figure:
+    start, end = rewritten.original(figure.start, figure.end)
+    return dataclasses.replace(figure, start=start, end=end, number_start=rewritten.origin[figure.number_start])
 
 
 def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
@@ -274,7 +301,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return Figure(m.start(), m.end(), first, "share" if percent else "count", "between", low, high, percent=percent)
     if m.group("vague"):
         text = m.group("vague").lower()
-        before = sentence[: m.start()].lower()
+        before = words_before(sentence, m.start()).lower()
         if re.search(r"\b(?:the|one|first)\s+of\s*$", before) and not re.search(r"\bfirst\s+of\s*$", before):
             return None
         for pattern, low, high in _VAGUE_BOUNDS:
@@ -283,8 +310,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return None
     if m.group("fraction"):
         text = " ".join(m.group("fraction").lower().split())
-        after = sentence[m.end() :].lower()
-        before = sentence[: m.start()].lower()
+        before, after = (words.lower() for words in _words_around(sentence, m.start(), m.end()))
         if text in ("half", "a half", "one half") and (
             not re.match(r"^\s+(?:of|the)\b", after)
             or re.match(r"^\s+of\s+(?:the\s+)?(?:year|month|decade|century|\d{4})\b", after)
@@ -296,7 +322,7 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         value = round(_FRACTIONS[text], 4)
         hedge, start = _hedge_before(sentence, m.start())
         end = m.end()
-        post = _POST_HEDGE.match(sentence[end:])
+        post = _POST_HEDGE.match(words_after(sentence, end))
         if post and hedge == "exact":
             hedge, end = _POST_HEDGES[post.group(1).lower()], end + post.end()
         return Figure(start, end, m.start(), "share", "ratio" if hedge == "exact" else hedge, value, value)
@@ -311,14 +337,14 @@ def _figure(sentence: str, m: re.Match[str]) -> Figure | None:
         return None
     hedge, start = _hedge_before(sentence, m.start())
     end = m.end()
-    post = _POST_HEDGE.match(sentence[end:])
+    post = _POST_HEDGE.match(words_after(sentence, end))
     if post and hedge == "exact":
         hedge, end = _POST_HEDGES[post.group(1).lower()], end + post.end()
     kind: FigureKind = "share" if pct else "count"
     if pct and hedge == "exact":
         hedge = "ratio"  # a bare share, like "two-thirds"
     word = not number_text[0].isdigit()
-    before = sentence[: m.start()]
+    before = words_before(sentence, m.start())
     if number_text.lower() == "one" and hedge == "exact" and not _ONLY_BEFORE.search(before):
         return None  # "one soldier about to be captured": an anecdote about one person, not a count
     definite = value <= 10 and _DEFINITE_BEFORE.search(before) is not None

@@ -11,6 +11,7 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
+from pipeline.claims.window import ahead, back, words_after
 from pipeline.records import OTHER_METRIC
 from pipeline.topics import TopicConfig
 
@@ -89,12 +90,17 @@ class Catalogue:
     planned_other: frozenset[str] = frozenset()
     cumulative: frozenset[str] = frozenset()
     populations: dict[str, str] = dataclasses.field(default_factory=dict)
+    any_cue: re.Pattern[str] | None = None  # matches where some cue does: most words are no cue
+    cue_words: re.Pattern[str] | None = None  # finds the words where some cue starts
 
     @classmethod
     def of(cls, topic: TopicConfig) -> Catalogue:
         pairs = [(cue, name) for name, spec in topic.metrics.items() for cue in (*spec.cues, *spec.events)]
         pairs.sort(key=lambda p: -len(p[0]))
         cues = tuple((re.compile(rf"^{re.escape(cue)}\b", re.IGNORECASE), name) for cue, name in pairs)
+        alternatives = "|".join(rf"{re.escape(cue)}\b" for cue, _ in pairs)
+        any_cue = re.compile(f"^(?:{alternatives})", re.IGNORECASE)
+        cue_words = re.compile(rf"(?<![\w'’-])(?=[\w'’-])(?=(?:{alternatives}))", re.IGNORECASE)
         context = {name: _any_of(spec.context) for name, spec in topic.metrics.items() if spec.context}
         others = _any_of(topic.other_populations, ignore_case=False) if topic.other_populations else None
         events = frozenset(f"{name}:{cue.lower()}" for name, spec in topic.metrics.items() for cue in spec.events)
@@ -110,6 +116,8 @@ class Catalogue:
             frozenset(name for name, spec in topic.metrics.items() if spec.planned == "other"),
             frozenset(name for name, spec in topic.metrics.items() if spec.cumulative),
             {name: spec.population or name for name, spec in topic.metrics.items()},
+            any_cue if pairs else None,
+            cue_words if pairs else None,
         )
 
     def ancestors(self, metric: str) -> list[str]:
@@ -145,6 +153,8 @@ class Catalogue:
         return hit
 
     def _cue_at(self, text: str) -> tuple[str, int] | None:
+        if self.any_cue is not None and not self.any_cue.match(text):
+            return None
         for pattern, name in self.cues:
             m = pattern.match(text)
             if m:
@@ -162,7 +172,7 @@ def _words(text: str) -> list[tuple[int, str]]:
 
 
 def _clause_tail(sentence: str, start: int, limit: int) -> str:
-    tail = sentence[start:limit]
+    tail = sentence[start : min(limit, ahead(sentence, start))]
     lead = _LIST_DASH.match(tail)  # "About 14,000 — North Korean soldiers sent ...": a fact-box line
     if lead:
         tail = " " + tail[lead.end() :]
@@ -211,8 +221,12 @@ def _cue_hits(text: str, catalogue: Catalogue) -> list[tuple[int, str]]:
 
 
 def _first_cue(text: str, catalogue: Catalogue) -> str | None:
-    hits = _cue_hits(text, catalogue)
-    return hits[0][1] if hits else None
+    """The metric of the first cue in ``text`` (the first of ``_cue_hits``, found without reading each word)."""
+    for word in catalogue.cue_words.finditer(text) if catalogue.cue_words else ():
+        hit = catalogue.match_at(text[word.start() :])
+        if hit:
+            return hit[0]
+    return None
 
 
 def _most_specific_cue(text: str, catalogue: Catalogue) -> tuple[int, str] | None:
@@ -295,9 +309,11 @@ def _catalogue_metric(
     anaphor: str | None,
 ) -> Decision:
     metric, head_end, modifiers = head_metric(sentence, end, limit, catalogue)
-    head = sentence[:start]
+    lo = back(sentence, start)
+    head = sentence[lo:start]  # offsets into ``head`` are ``lo`` less than into the sentence
     clause_start = max((m.end() for m in _CLAUSE_END.finditer(head)), default=0)
-    if metric is not None and _RATE.match(sentence[head_end:]):
+    own = max(clause_start, floor - lo)  # where the figure's clause, after the previous figure, begins
+    if metric is not None and _RATE.match(words_after(sentence, head_end)):
         return _other("scope.rate")  # "12k rounds a day" is a rate, not a count
     if metric is not None and _measure_noun(modifiers):
         return _other("head_noun.measure")  # "16,000 containers of shells" counts containers
@@ -331,7 +347,7 @@ def _catalogue_metric(
             if word.lower() in _NEW_PHRASE:
                 break  # "personnel and heavy casualties" names two things, not one
         # "captured two North Korean soldiers": the verb before the figure names the part.
-        before = head[max(clause_start, floor) :]
+        before = head[own:]
         if re.search(r"(?:\band|\bor|,)\s*$", before):
             before = ""  # "1000 deminers and 5000 engineers": the first noun belongs to the first figure
         for offset, _ in _words(before)[-_BEFORE_EVENT_WORDS:]:
@@ -356,7 +372,7 @@ def _catalogue_metric(
         break
     # "their losses are more than 4,000", "put the number of soldiers killed at around 1,000".
     if _LINK_BEFORE.search(head):
-        subject = head[max(clause_start, floor) :]
+        subject = head[own:]
         specific = _most_specific_cue(subject, catalogue)
         if specific:
             if _other_owner(subject[: specific[0]], catalogue):
@@ -374,9 +390,9 @@ def _catalogue_metric(
         if hit and catalogue.parents.get(hit[0]) is not None:
             return Decision(hit[0], "event.apposed")
     # "killed 21 soldiers and wounded 40": the verb right before a bare figure names it.
-    before_words = _words(head[max(clause_start, floor) :])[-2:]
+    before_words = _words(head[own:])[-2:]
     for offset, _ in before_words:
-        stretch = head[max(clause_start, floor) :]
+        stretch = head[own:]
         hit = catalogue.match_at(stretch[offset:])
         if hit and hit[0] in catalogue.parents and catalogue.parents[hit[0]] is not None:
             return Decision(hit[0], "bare.verb_before")

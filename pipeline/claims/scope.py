@@ -55,16 +55,26 @@ _CURRENT_BEFORE = re.compile(
 )
 
 
-def scope_of_figure(before: str, after: str, sentence: str, rate: bool = False) -> str:
+def scope_opens_with_window(sentence: str) -> bool:
+    """True when the sentence's words before its first comma name a window ("Repelling an attack, ...")."""
+    return _WINDOW.search(sentence.split(",", 1)[0]) is not None
+
+
+def scope_of_figure(
+    before: str, after: str, sentence: str = "", rate: bool = False, *, opening_window: bool | None = None
+) -> str:
     """Scope of the figure whose own stretch of the sentence is ``before`` + figure + ``after``.
 
     ``before`` and ``after`` stop at the neighbouring figures, so "4,000 ... and another 5,000"
     keeps the first a total.  A window may be named anywhere in the sentence ("Repelling an
-    attack ..., they killed 21").
+    attack ..., they killed 21"); ``opening_window`` is ``scope_opens_with_window(sentence)``,
+    computed once for all the figures of a sentence.
     """
     if rate:
         return "rate"
-    if _WINDOW.search(before) or _WINDOW.search(after.split(";")[0]) or _WINDOW.search(sentence.split(",")[0]):
+    if opening_window is None:
+        opening_window = scope_opens_with_window(sentence)
+    if _WINDOW.search(before) or _WINDOW.search(after.split(";")[0]) or opening_window:
         return "window"
     if _INCREMENT_BEFORE.search(before) or _INCREMENT_AFTER.match(after):
         return "increment"

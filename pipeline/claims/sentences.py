@@ -7,6 +7,7 @@ are not claims; they are dropped here, before any figure is looked for.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ _BIO = re.compile(
 _WEATHER = re.compile(r"^\s*weather\b[^.:]{0,40}:", re.IGNORECASE)
 _TERMINAL = re.compile(r"[.!?\"”’)]\s*$")
 _MAYBE_SEVERAL = re.compile(r"[.!?…][\"”’)]*\s+\S")
+# pysbd reads a paragraph once per abbreviation in it, so a paragraph costs it time in proportion to
+# the square of its length; a longer one is handed over in pieces cut where a sentence surely ends.
+_PIECE = 5_000  # characters
+_SURE_END = re.compile(r"(?:\b[a-z]{3,}|\d)[.!?][\"”’)]*\s+(?=[\"“‘(]?[A-Z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,14 +51,20 @@ def paragraphs_of(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def sentences_of(text: str) -> list[Sentence]:
-    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture."""
+def sentences_of(text: str, check: Callable[[], None] | None = None) -> list[Sentence]:
+    """Sentences of the article body, skipping repeated paragraphs (captions) and page furniture.
+
+    ``check`` is called before each paragraph (and each piece of a long one) is segmented: a
+    deadline's check stops a page that takes too long.
+    """
     import pysbd
 
     segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
     seen: set[str] = set()
     out: list[Sentence] = []
     for number, (offset, paragraph) in enumerate(paragraphs_of(text)):
+        if check:
+            check()
         key = " ".join(paragraph.split()).lower()
         if key in seen or _FURNITURE.match(paragraph) or _BIO.search(paragraph):
             continue
@@ -63,9 +74,36 @@ def sentences_of(text: str) -> list[Sentence]:
             if not _WEATHER.match(paragraph):  # one sentence: no need for pysbd
                 out.append(Sentence(paragraph.rstrip(), offset, number, 0, headline))
             continue
-        for index, (start, sent) in enumerate(_segment(segmenter, paragraph)):
+        segments = []
+        for at, piece in _pieces(paragraph):
+            if check:
+                check()
+            segments += [(at + start, sent) for start, sent in _segment(segmenter, piece)]
+        for index, (start, sent) in enumerate(segments):
             if not _WEATHER.match(sent):
                 out.append(Sentence(sent.rstrip(), offset + start, number, index, headline))
+    return out
+
+
+def _pieces(paragraph: str) -> list[tuple[int, str]]:
+    """The paragraph in pieces of at most ``_PIECE`` characters, with their offsets.
+
+    A piece ends after a sentence that surely ends there (a lower-case word or a digit, then
+    ".", "!" or "?", then a capital: never "Gen." or "U.S."), else at a space.  Paragraphs of real
+    reporting are far shorter than a piece and are segmented whole.
+    """
+    out, start = [], 0
+    while len(paragraph) - start > _PIECE:
+        limit = start + _PIECE
+        cut = None
+        for end in _SURE_END.finditer(paragraph, start + 1, limit):
+            cut = end.end()
+        if cut is None:
+            space = paragraph.rfind(" ", start + 1, limit)
+            cut = space + 1 if space != -1 else limit
+        out.append((start, paragraph[start:cut]))
+        start = cut
+    out.append((start, paragraph[start:]))
     return out
 
 

@@ -31,6 +31,7 @@ paragraph with no figures of its own that speaks of figures in general
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 _CAVEAT = re.compile(
@@ -80,20 +81,42 @@ def caveat_in(
     return Caveat(paragraph, index, "sentence" if relative else "paragraph", named)
 
 
+@dataclass(frozen=True, slots=True)
+class Caveats:
+    """An article's caveats, indexed so a figure asks what covers it without reading them all."""
+
+    sentences: frozenset[tuple[int, int]]  # (paragraph, sentence) of every caveat
+    last_in_paragraph: dict[int, int]  # paragraph -> the last sentence of a caveat covering those before it
+    metrics: frozenset[str]  # metrics named, covered article-wide
+
+    @classmethod
+    def of(cls, caveats: Sequence[Caveat]) -> Caveats:
+        last: dict[int, int] = {}
+        for caveat in caveats:
+            if caveat.scope == "paragraph":
+                last[caveat.paragraph] = max(caveat.sentence, last.get(caveat.paragraph, caveat.sentence))
+        return cls(
+            frozenset((c.paragraph, c.sentence) for c in caveats),
+            last,
+            frozenset(m for c in caveats for m in c.metrics),
+        )
+
+    def cover(self, paragraph: int, sentence: int, lineage: list[str]) -> bool:
+        return (
+            (paragraph, sentence) in self.sentences
+            or self.last_in_paragraph.get(paragraph, -1) > sentence
+            or not self.metrics.isdisjoint(lineage)
+        )
+
+
 def is_unverified(
     paragraph: int,
     sentence: int,
     metric: str,
     lineage: list[str],
     has_figures_sentence: bool,
-    caveats: list[Caveat],
+    caveats: Sequence[Caveat] | Caveats,
 ) -> bool:
     """``lineage`` is the metric and its ancestors: a caveat on casualties covers killed too."""
-    for caveat in caveats:
-        if caveat.paragraph == paragraph and caveat.sentence == sentence:
-            return True
-        if caveat.scope == "paragraph" and caveat.paragraph == paragraph and caveat.sentence > sentence:
-            return True
-        if caveat.metrics & set(lineage):
-            return True
-    return False
+    index = caveats if isinstance(caveats, Caveats) else Caveats.of(caveats)
+    return index.cover(paragraph, sentence, lineage)

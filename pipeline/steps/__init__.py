@@ -20,7 +20,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-_NOT_STEPS = frozenset({"job", "staging"})  # shared by the steps, run by no task
+_NOT_STEPS = frozenset({"job", "staging", "pageledger"})  # shared by the steps, run by no task
 PLAN = "plan"  # makes the jobs every other step takes; it runs where the DAG runs
 
 

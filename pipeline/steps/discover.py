@@ -15,6 +15,7 @@ answer nor a failure) and, their last poll being the oldest, come first next run
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 from pipeline.ingest import feeds, http
 from pipeline.ingest.feeds import choose_entries, forget_validators
 from pipeline.records import NOT_POLLED, FeedEntry, FeedPoll, Skipped, to_json
+from pipeline.steps import pageledger
 from pipeline.steps.job import Job
 from pipeline.steps.staging import remove_stale_staging, write_json
 from pipeline.topics import FeedSpec, TopicConfig
@@ -82,8 +84,9 @@ def run(
     env = os.environ if environ is None else environ
     at = (now or (lambda: datetime.now(UTC)))()
     deadline = clock() + budget_seconds
+    unfinished = pageledger.earlier_runs(job)  # read before their staging goes
     remove_stale_staging(job)
-    known = _known_urls(job, topic)
+    known, stopped = _not_read_again(job, _known_urls(job, topic), unfinished)
     pace = HostGate(1, 0.0, sleep=sleep)
     outcomes = []
     for feed in poll_order(topic.feeds, known.polled_at):
@@ -96,6 +99,7 @@ def run(
         _record_total_failure(job, topic, polls, at)
         raise http.FetchError(f"every feed of topic {topic.name!r} failed: " + "; ".join(p.status for p in polls))
     chosen, polls, skipped = choose(outcomes, known, at, topic)
+    skipped += stopped
     write_json(
         job.stage_dir / "entries.json",
         {
@@ -139,6 +143,16 @@ def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:
             stories={key for t, o in stored_title_outlets(con, topic.name) if (key := feeds.title_outlet_key(t, o))},
             polled_at=feed_poll_times(con, topic.name),
         )
+
+
+def _not_read_again(job: Job, known: KnownUrls, unfinished: Mapping[str, Skipped]) -> tuple[KnownUrls, list[Skipped]]:
+    """Pages an earlier run could not read (the extract task died on them) or quarantined without
+    reaching its load: never fetched again, recorded with their reason (``pipeline.steps.pageledger``)."""
+    stopped = [s for url, s in unfinished.items() if url not in known.seen]
+    pageledger.carry(job.stage_dir, stopped)  # until this run's load stores them, they are this run's record
+    for s in stopped:
+        log.warning("page %s not fetched again: %s", s.url, s.reason)
+    return dataclasses.replace(known, seen=known.seen | {s.url for s in stopped}), stopped
 
 
 def _record_total_failure(job: Job, topic: TopicConfig, polls: Sequence[FeedPoll], at: datetime) -> None:
