@@ -1,5 +1,5 @@
 """The DuckDB file: connect (waiting briefly on another process's lock, then naming it),
-one transaction, multi-row inserts.
+what a damaged or missing file says, one transaction, multi-row inserts.
 
 Every function takes an open connection or a path: the database is a resource
 passed in, never a constant.  Connections are short-lived because DuckDB lets
@@ -18,11 +18,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pipeline.errors import PermanentError
+from pipeline.ingest.archive import ARCHIVE_DIR
+
 if TYPE_CHECKING:
     import duckdb
 
 
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+# What DuckDB says when the bytes of a file are not a whole database: cut short, overwritten, bit-rotted.
+DAMAGE_MARKERS = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file")
+
+# A DuckDB file is its main header and two database headers (4 KiB each), then ``total_blocks`` blocks.
+HEADER_BYTES = 3 * 4096
 
 
 # Pipeline tasks hold the database for seconds and take turns (one-slot pool),
@@ -42,6 +51,19 @@ class StoreError(RuntimeError):
 
 class DatabaseLockedError(StoreError):
     """Another process holds the database's lock; the message names it and the way out."""
+
+
+class DatabaseDamagedError(StoreError, PermanentError):
+    """The live file is truncated or not readable as a database; the message names the snapshot to restore."""
+
+
+class DatabaseMissingError(StoreError, PermanentError):
+    """The live file is gone while the files next to it show it existed: a new empty one would
+    fetch every page and send every alert again, so it is not created."""
+
+
+class SchemaTooNewError(StoreError, PermanentError):
+    """The file was migrated by a newer claimwatch than this one; writing to it could break it."""
 
 
 def utcnow() -> datetime:
@@ -76,6 +98,74 @@ def lock_message(path: Path, error: str, waited: float) -> str:
     )
 
 
+def restore_hint(path: Path) -> str:
+    """Where the last good copy is and the command that puts it back."""
+    snap = snapshot_path(path)
+    if not snap.is_file():
+        return f"There is no snapshot ({snap}) to restore from"
+    taken = datetime.fromtimestamp(snap.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    return f"The last snapshot is {snap} (taken {taken}); put it back with 'claimwatch restore --db {path}'"
+
+
+def damaged_message(path: Path, what: str) -> str:
+    return f"{path} is damaged ({what}). {restore_hint(path)}."
+
+
+def is_damage(exc: BaseException) -> bool:
+    return any(m in str(exc) for m in DAMAGE_MARKERS)
+
+
+def check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise DatabaseDamagedError when the file is shorter than its own header says.
+
+    DuckDB opens a file cut short after its catalog without complaint and reads
+    the missing blocks as absent, so a truncated database would otherwise look
+    current (and empty where it was cut).  A healthy file, also one reopened
+    after a crash, is never shorter: blocks are written before the header
+    that counts them.
+    """
+    row = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+    ).fetchone()
+    if row is None:
+        return
+    need = HEADER_BYTES + int(row[0]) * int(row[1])
+    size = path.stat().st_size
+    if size < need:
+        what = f"truncated: {size} bytes where its header accounts for {need}"
+        raise DatabaseDamagedError(damaged_message(path, what))
+
+
+def earlier_runs(path: Path) -> list[str]:
+    """What next to a missing database shows that it existed: its snapshot, its write-ahead log and,
+    for a database in the data directory, the raw archive (pages are archived only after the
+    database was opened).  Ledgers are not evidence: a first run can fail before it creates one."""
+    found = []
+    snap = snapshot_path(path)
+    if snap.exists():
+        found.append(f"its snapshot {snap}")
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        found.append(f"its write-ahead log {wal}")
+    archive = path.parent / ARCHIVE_DIR
+    if archive.is_dir() and any(archive.iterdir()):
+        found.append(f"the raw archive {archive}")
+    return found
+
+
+def refuse_if_missing(path: Path) -> None:
+    """Raise DatabaseMissingError when ``path`` is gone but the files next to it show earlier runs."""
+    if path.exists():
+        return
+    found = earlier_runs(path)
+    if found:
+        raise DatabaseMissingError(
+            f"{path} does not exist, but earlier runs left {' and '.join(found)}: a new empty database would "
+            f"fetch every page and send every alert again, so none is created. {restore_hint(path)}; "
+            f"or, to start from nothing on purpose, run 'claimwatch migrate --db {path} --start-over'."
+        )
+
+
 def connect(
     db_path: str | Path,
     *,
@@ -108,7 +198,9 @@ def waiting_for_lock(
     while True:
         try:
             return open_it()
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
+            if is_damage(exc) and path.exists():
+                raise DatabaseDamagedError(damaged_message(path, str(exc))) from exc
             if not any(m in str(exc) for m in LOCK_MARKERS):
                 raise StoreError(f"cannot open {path}: {exc}") from exc
             waited = time.monotonic() - started
