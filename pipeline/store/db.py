@@ -30,7 +30,7 @@ LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
 # What DuckDB says when the bytes of a file are not a whole database: cut short, overwritten, bit-rotted.
 DAMAGE_MARKERS = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file")
 
-# A DuckDB file is its main header and two database headers (4 KiB each), then ``total_blocks`` blocks.
+# A DuckDB file is its main header and two database headers (4 KiB each), then its blocks.
 HEADER_BYTES = 3 * 4096
 
 
@@ -116,24 +116,47 @@ def is_damage(exc: BaseException) -> bool:
 
 
 def check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Raise DatabaseDamagedError when the file is shorter than its own header says.
+    """Raise DatabaseDamagedError when blocks the database uses lie past the end of its file.
 
-    DuckDB opens a file cut short after its catalog without complaint and reads
-    the missing blocks as absent, so a truncated database would otherwise look
-    current (and empty where it was cut).  A healthy file, also one reopened
-    after a crash, is never shorter: blocks are written before the header
-    that counts them.
+    DuckDB opens a file cut short after its catalog without complaint, and a
+    table whose blocks were cut off reads as empty or fails only when its
+    column is read, so a truncated database would look current.
     """
+    block_size, total = _block_counts(con)
+    size = path.stat().st_size
+    if size >= HEADER_BYTES + total * block_size:
+        return  # every block the header counts is in the file: the quick answer
+    need = data_end(con)
+    if size < need:
+        what = f"truncated: {size} bytes, but its data reaches byte {need}"
+        raise DatabaseDamagedError(damaged_message(path, what))
+
+
+def _block_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     row = con.execute(
         "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
     ).fetchone()
-    if row is None:
-        return
-    need = HEADER_BYTES + int(row[0]) * int(row[1])
-    size = path.stat().st_size
-    if size < need:
-        what = f"truncated: {size} bytes where its header accounts for {need}"
-        raise DatabaseDamagedError(damaged_message(path, what))
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def data_end(con: duckdb.DuckDBPyConnection) -> int:
+    """The size the file needs for every block the catalog or a table points to.
+
+    Not the header's block count: free blocks at the end may never have been
+    written, so a healthy file is often shorter than that count says.
+    """
+    block_size, _ = _block_counts(con)
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    ]
+    per_table = "SELECT max(greatest(block_id, list_max(additional_block_ids))) AS b FROM pragma_storage_info(?)"
+    parts = [per_table] * len(tables) + ["SELECT max(block_id) AS b FROM pragma_metadata_info()"]
+    row = con.execute(f"SELECT max(b) FROM ({' UNION ALL '.join(parts)})", tables).fetchone()  # constant SQL text
+    last = int(row[0]) if row and row[0] is not None else -1
+    return HEADER_BYTES + (last + 1) * block_size
 
 
 def earlier_runs(path: Path) -> list[str]:

@@ -22,6 +22,7 @@ from pipeline.store.db import (
     SchemaTooNewError,
     StoreError,
     connect,
+    data_end,
     snapshot_path,
 )
 from pipeline.store.session import (
@@ -235,12 +236,26 @@ def test_a_fresh_directory_starts_from_nothing(tmp_path: Path) -> None:
         assert table_counts(con)["alerts"] == 0
 
 
-@pytest.mark.parametrize("keep", [0.0, 0.02, 0.5, 0.9])
-def test_a_truncated_database_is_refused_naming_the_snapshot(db_path: Path, keep: float) -> None:
+def _data_end(db: Path) -> int:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return data_end(con)
+
+
+# Where the file is cut: nothing left, inside the headers, halfway, one byte short of the data's end
+# (the catalog intact: DuckDB opens it and the schema looks current).
+CUTS = {
+    "empty": lambda end: 0,
+    "headers": lambda end: 5000,
+    "half": lambda end: end // 2,
+    "last byte": lambda end: end - 1,
+}
+
+
+@pytest.mark.parametrize("cut", CUTS)
+def test_a_truncated_database_is_refused_naming_the_snapshot(db_path: Path, cut: str) -> None:
     snap = _stored_and_published(db_path)
-    size = db_path.stat().st_size
     with db_path.open("r+b") as fh:
-        fh.truncate(int(size * keep))
+        fh.truncate(CUTS[cut](_data_end(db_path)))
     with pytest.raises(DatabaseDamagedError) as refused, open_store(db_path):
         pass
     message = str(refused.value)
@@ -250,6 +265,20 @@ def test_a_truncated_database_is_refused_naming_the_snapshot(db_path: Path, keep
     with pytest.raises(DatabaseDamagedError):
         publish_snapshot(db_path)  # a damaged file never replaces the good snapshot
     assert _digest(snap) == _digest(snapshot_path(db_path))
+
+
+def test_free_blocks_never_written_at_the_end_are_not_damage(db_path: Path) -> None:
+    """The header counts blocks that may never have been written: only a cut into used ones is damage."""
+    with open_store(db_path) as con:
+        con.execute("CREATE TABLE scratch AS SELECT i, repeat('x', 300) AS s FROM range(100000) t(i)")
+    with open_store(db_path) as con:
+        con.execute("DROP TABLE scratch")
+    end = _data_end(db_path)
+    assert db_path.stat().st_size > end  # the dropped table's blocks are free now
+    with db_path.open("r+b") as fh:
+        fh.truncate(end)
+    with open_store(db_path) as con:
+        assert table_counts(con)["articles"] == 0
 
 
 def test_a_damaged_block_met_while_reading_names_the_snapshot(db_path: Path) -> None:
