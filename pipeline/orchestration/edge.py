@@ -78,7 +78,7 @@ def run_step(job: Mapping[str, Any]) -> Any:
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pipeline.orchestration.ledger import record_error
+    from pipeline.orchestration.ledger import push_error, record_error
     from pipeline.orchestration.stepprocess import run_in_fresh_process
     from pipeline.steps import step_module
     from pipeline.steps.job import Job
@@ -96,6 +96,7 @@ def run_step(job: Mapping[str, Any]) -> Any:
         fail_now = isinstance(exc, PermanentError)
         final = fail_now or (ti.try_number or 1) > (ti.max_tries or 0)
         record_error(parsed, ti.task_id, -1 if ti.map_index is None else ti.map_index, exc, final=final)
+        push_error(ti, exc)
         if final:
             mark_run_over(parsed)  # its staging may go: the next run of the topic need not wait for it
         if fail_now:

@@ -38,7 +38,8 @@ def write_json(path: Path, data: Any) -> None:
     """Write atomically and durably: a crash leaves the previous file or none, never half of one.
 
     A write that fails (a full disk, no permission) removes its temporary file
-    before the error goes on, so the space it took is given back.
+    before the error goes on, so the space it took is given back, and the
+    error names the file (a failed write or flush names none by itself).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -48,9 +49,11 @@ def write_json(path: Path, data: Any) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from exc  # the same errno, so the same OSError subclass
         raise
     fsync_dir(path.parent)
 
@@ -148,7 +151,11 @@ def remove_stale_staging(
             log.info("removed the staging of %d earlier run(s) that are over: %s", len(removed), _names(removed))
         if live:
             raise RunInProgressError(_in_progress(parent.name, live[0], now(), stale_after))
-        write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "live"})
+        try:
+            write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "live"})
+        except OSError:  # a full disk: leave no folder that would look like a live run
+            shutil.rmtree(job.stage_dir, ignore_errors=True)
+            raise
     return removed
 
 
@@ -158,7 +165,7 @@ def mark_run_over(job: Job) -> None:
     Called while the step's own error propagates, so it never raises: when the
     marker cannot be written (a full disk), the run counts as over once silent.
     """
-    if not (job.stage_dir / RUN_MARKER).exists():
+    if not job.stage_dir.is_dir():
         return
     try:
         write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "over"})

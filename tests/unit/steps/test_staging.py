@@ -89,10 +89,29 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch: py
     write_json(target, {"entries": ["before"]})
 
     def disk_full(fd: int) -> None:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(target) + ".tmp")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # as a failed write says it: no file named
 
     monkeypatch.setattr(os, "fsync", disk_full)
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(OSError, match="No space left on device: '.*entries.json.tmp'") as failed:
         write_json(target, {"entries": ["after"] * 1000})
+    assert failed.value.errno == errno.ENOSPC
     assert [p.name for p in target.parent.iterdir()] == ["entries.json"]
     assert json.loads(target.read_text(encoding="utf-8")) == {"entries": ["before"]}
+
+
+def test_a_claim_that_cannot_be_written_leaves_nothing_that_looks_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _job(tmp_path, "on-a-full-disk")
+
+    def disk_full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "fsync", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            remove_stale_staging(first)
+    assert not first.stage_dir.exists()
+    write_json(first.stage_dir / "entries.json", {})  # a folder some step made without the claim
+    mark_run_over(first)  # its step failed for good
+    assert remove_stale_staging(_job(tmp_path, "next")) == [first.stage_dir]
