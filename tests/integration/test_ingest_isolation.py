@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.steps import discover, extract, fetch, load, plan, validate
-from pipeline.steps.staging import STALE_AFTER_SECONDS, RunInProgressError
 from tests.integration.helpers import HostileSite, hostile_site, run_cli, write_topic
 from tests.integration.helpers import ingest_once as _ingest
 from tests.integration.helpers import query_rows as _rows
@@ -147,6 +146,8 @@ def test_a_missing_feed_variable_is_named(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_stale_staging_of_a_crashed_run_is_removed(tmp_path: Path) -> None:
+    from pipeline.steps.staging import STALE_AFTER_SECONDS
+
     data = tmp_path / "data"
     with hostile_site() as site:
         site.feed_items = [("Good", site.good(GOOD))]
@@ -171,9 +172,9 @@ def test_discover_stops_while_another_run_of_the_topic_is_live_and_removes_nothi
         fetch.run(other)
         staged = sorted(p.relative_to(data) for p in other.stage_dir.rglob("*"))
         [job] = plan.run([topic], db, data, "manual__this")
-        with pytest.raises(RunInProgressError, match=r"run manual__other is in progress") as refused:
+        with pytest.raises(Exception, match=r"run manual__other is in progress") as refused:
             discover.run(job)
-        assert str(other.stage_dir) in str(refused.value)
+        assert type(refused.value).__name__ == "RunInProgressError" and str(other.stage_dir) in str(refused.value)
         assert sorted(p.relative_to(data) for p in other.stage_dir.rglob("*")) == staged
         assert not job.stage_dir.exists()
         assert site.hits["/feed.xml"] == 1  # it stopped before reading the feed
