@@ -11,7 +11,7 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline.app.sample_site import load_sample_articles, render_page, respond, serve_on_loopback
-from tests.integration.helpers import CLAIMWATCH, query_rows, run_cli, write_topic
+from tests.integration.helpers import CLAIMWATCH, query_rows, write_topic
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,19 @@ def _files(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
-def _wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
+def _start(topic: Path, db: Path, env: dict[str, str], out: Path) -> subprocess.Popen[str]:
+    """``claimwatch run`` in the background, its output to files (a pipe nobody reads would block it)."""
+    with (out.with_suffix(".out")).open("w") as stdout, (out.with_suffix(".err")).open("w") as stderr:
+        return subprocess.Popen(
+            [str(CLAIMWATCH), "run", "--topic", str(topic), "--db", str(db)],
+            env={**os.environ, **env},
+            stdout=stdout,
+            stderr=stderr,
+            text=True,
+        )
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -86,29 +98,33 @@ def test_two_runs_of_one_topic_at_once_one_stops_with_a_clear_message_and_nothin
     with held_site() as site:
         fetch = {"timeout_seconds": 300, "respect_robots": False, "retries": 0}
         topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", ["file:alerts.jsonl"], fetch=fetch)
-        first = subprocess.Popen(
-            [str(CLAIMWATCH), "run", "--topic", str(topic), "--db", str(db)],
-            env={**os.environ, **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        first = _start(topic, db, env, tmp_path / "first")
+        second: subprocess.Popen[str] | None = None
         try:
             assert site.held.wait(300), "the first run never reached its fetch"
             # the free page is staged while the held one is still being fetched
             assert _wait_for(lambda: any(staging.glob("*/pages/*.json")), 60)
             [folder] = [f for f in staging.iterdir() if f.is_dir()]
             staged = _files(folder)
-            second = run_cli(["run", "--topic", str(topic), "--db", str(db)], env, timeout=300)
+            second = _start(topic, db, env, tmp_path / "second")
+            while second.poll() is None:  # watched while it runs: nothing of the first may go
+                assert _files(folder) >= staged, "the second run removed files of the first"
+                time.sleep(0.1)
             assert first.poll() is None, "the first run must still be in its fetch"
             assert _files(folder) >= staged, "the second run removed files of the first"
         finally:
+            if second is not None and second.poll() is None:
+                second.kill()
             site.gate.set()
-            out, err = first.communicate(timeout=300)
-    assert second.returncode == 1, second.stderr[-3000:]
-    [failed] = [line for line in second.stderr.splitlines() if "task claimwatch_ingest.discover" in line]
+            first.wait(timeout=300)
+        assert second is not None
+        second.wait(timeout=60)
+    out, err = (tmp_path / "first.out").read_text(), (tmp_path / "first.err").read_text()
+    second_err = (tmp_path / "second.err").read_text()
+    assert second.returncode == 1, second_err[-3000:]
+    [failed] = [line for line in second_err.splitlines() if "task claimwatch_ingest.discover" in line]
     assert "RunInProgressError" in failed and "is in progress" in failed and str(folder) in failed
-    assert "FileNotFoundError" not in second.stderr
+    assert "FileNotFoundError" not in second_err
     assert first.returncode == 0, err[-3000:]
     assert "claimwatch_ingest: success" in out and "FileNotFoundError" not in err
     assert query_rows(db, "SELECT count(*) FROM articles") == [(2,)]
