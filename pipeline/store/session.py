@@ -204,7 +204,9 @@ class Restored:
     counts: dict[str, int]
 
 
-def restore_snapshot(db_path: str | Path, *, force: bool = False, sql_dir: Path = SQL_DIR) -> Restored:
+def restore_snapshot(
+    db_path: str | Path, *, force: bool = False, sql_dir: Path = SQL_DIR, lock_timeout: float = LOCK_WAIT_SECONDS
+) -> Restored:
     """Put the analysts' snapshot back as the live database (``claimwatch restore``).
 
     Refused when the snapshot is missing, damaged or of a newer schema; when
@@ -222,7 +224,8 @@ def restore_snapshot(db_path: str | Path, *, force: bool = False, sql_dir: Path 
     taken = datetime.fromtimestamp(snap.stat().st_mtime, UTC)
     _check_snapshot(snap, sql_dir)
     wal = path.with_name(path.name + ".wal")
-    if path.exists() and not force and _is_healthy(path):
+    # a lock another process holds is raised here, with --force too: a file in use is never replaced
+    if path.exists() and _is_healthy(path, lock_timeout) and not force:
         raise StoreError(
             f"{path} is healthy: restoring {snap} (taken {taken.isoformat(timespec='seconds')}) would lose what "
             "was written after it; pass --force to replace it anyway"
@@ -253,10 +256,10 @@ def _check_snapshot(snap: Path, sql_dir: Path) -> None:
         raise StoreError(f"the snapshot cannot be restored: {exc}") from exc
 
 
-def _is_healthy(path: Path) -> bool:
+def _is_healthy(path: Path, lock_timeout: float) -> bool:
     """Whether the live file opens whole; a lock held by another process is raised, never overridden."""
     try:
-        with _trusted(path, read_only=True):
+        with _trusted(path, read_only=True, lock_timeout=lock_timeout):
             return True
     except DatabaseDamagedError:
         return False

@@ -349,3 +349,13 @@ def test_restore_refuses_a_missing_or_damaged_snapshot(db_path: Path) -> None:
     with pytest.raises(StoreError, match="snapshot cannot be restored"):
         restore_snapshot(db_path)
     assert not db_path.exists()
+
+
+def test_restore_never_replaces_a_file_another_process_holds(db_path: Path, lock_holder: subprocess.Popen[str]) -> None:
+    elsewhere = db_path.with_name("elsewhere.duckdb")
+    _stored_and_published(elsewhere)
+    snapshot_path(elsewhere).replace(snapshot_path(db_path))  # a good snapshot to restore from
+    before = _digest(db_path)
+    with pytest.raises(DatabaseLockedError, match=f"process {lock_holder.pid} "):
+        restore_snapshot(db_path, force=True, lock_timeout=0.5)
+    assert _digest(db_path) == before and not list(db_path.parent.glob("*.replaced-*"))
