@@ -56,6 +56,14 @@ class DatabaseLockedError(StoreError):
 class DatabaseDamagedError(StoreError, PermanentError):
     """The live file is truncated or not readable as a database; the message names the snapshot to restore."""
 
+    what: str = ""  # the damage itself, without the way out
+
+
+def damaged(path: Path, what: str) -> DatabaseDamagedError:
+    error = DatabaseDamagedError(damaged_message(path, what))
+    error.what = what
+    return error
+
 
 class DatabaseMissingError(StoreError, PermanentError):
     """The live file is gone while the files next to it show it existed: a new empty one would
@@ -129,7 +137,7 @@ def check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     need = data_end(con)
     if size < need:
         what = f"truncated: {size} bytes, but its data reaches byte {need}"
-        raise DatabaseDamagedError(damaged_message(path, what))
+        raise damaged(path, what)
 
 
 def _block_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
@@ -223,7 +231,7 @@ def waiting_for_lock(
             return open_it()
         except duckdb.Error as exc:
             if is_damage(exc) and path.exists():
-                raise DatabaseDamagedError(damaged_message(path, str(exc))) from exc
+                raise damaged(path, str(exc)) from exc
             if not any(m in str(exc) for m in LOCK_MARKERS):
                 raise StoreError(f"cannot open {path}: {exc}") from exc
             waited = time.monotonic() - started

@@ -31,7 +31,7 @@ from pipeline.store.db import (
     check_complete,
     connect,
     count_rows,
-    damaged_message,
+    damaged,
     is_damage,
     refuse_if_missing,
     snapshot_path,
@@ -150,7 +150,7 @@ def _trusted(
         yield con
     except duckdb.Error as exc:
         if is_damage(exc):  # a damaged block met while reading
-            raise DatabaseDamagedError(damaged_message(path, str(exc))) from exc
+            raise damaged(path, str(exc)) from exc
         raise
     finally:
         con.close()
@@ -234,13 +234,14 @@ def restore_snapshot(
     shutil.copyfile(snap, tmp)
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
+    aside = path.with_name(f"{path.name}.replaced-{utcnow().strftime('%Y%m%dT%H%M%SZ')}")
     kept = None
-    if path.exists() or wal.exists():
-        kept = path.with_name(f"{path.name}.replaced-{utcnow().strftime('%Y%m%dT%H%M%SZ')}")
-        if wal.exists():
-            os.replace(wal, kept.with_name(kept.name + ".wal"))
-        if path.exists():
-            os.replace(path, kept)
+    if wal.exists():
+        kept = aside.with_name(aside.name + ".wal")
+        os.replace(wal, kept)
+    if path.exists():
+        kept = aside
+        os.replace(path, aside)
     os.replace(tmp, path)
     _fsync_dir(path.parent)
     with open_store(path, sql_dir=sql_dir) as con:
@@ -253,7 +254,7 @@ def _check_snapshot(snap: Path, sql_dir: Path) -> None:
         with _trusted(snap, read_only=True) as con:
             check_schema_known(con, sql_dir)
     except DatabaseDamagedError as exc:
-        raise StoreError(f"the snapshot cannot be restored: {exc}") from exc
+        raise StoreError(f"the snapshot {snap} cannot be restored: it is damaged too ({exc.what})") from exc
 
 
 def _is_healthy(path: Path, lock_timeout: float) -> bool:

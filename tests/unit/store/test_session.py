@@ -346,7 +346,7 @@ def test_restore_refuses_a_missing_or_damaged_snapshot(db_path: Path) -> None:
     db_path.unlink()
     with snap.open("r+b") as fh:
         fh.truncate(100)
-    with pytest.raises(StoreError, match="snapshot cannot be restored"):
+    with pytest.raises(StoreError, match="cannot be restored: it is damaged too"):
         restore_snapshot(db_path)
     assert not db_path.exists()
 
