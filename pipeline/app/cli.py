@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
 
     p = sub.add_parser("migrate", help="create or upgrade the DuckDB schema and views")
+    p.add_argument(
+        "--start-over",
+        action="store_true",
+        help="create a missing database although its snapshot or the raw archive shows earlier runs "
+        "(their pages are fetched, and their alerts sent, again)",
+    )
     _add_db(p)
 
     p = sub.add_parser("query", help="run one read-only SQL query and print the result (e.g. 'FROM disagreements')")
@@ -93,6 +99,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(q)
 
     _add_quarantine(sub)
+    p = sub.add_parser("restore", help="put the snapshot back as the live database (deleted or damaged)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a healthy live file too (what was written after the snapshot is lost)",
+    )
+    _add_db(p)
     return parser
 
 
@@ -130,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "health": cmd_health,
         "ui": cmd_ui,
         "quarantine": cmd_quarantine,
+        "restore": cmd_restore,
     }
     try:
         return handlers[args.command](args, settings, db)
@@ -211,12 +225,22 @@ def cmd_reprocess(args: argparse.Namespace, settings: Settings, db: Path) -> int
 
 
 def cmd_migrate(args: argparse.Namespace, settings: Settings, db: Path) -> int:
-    from pipeline.store.db import connect
-    from pipeline.store.session import migrate
+    """Refuses a database it cannot trust (newer schema, damaged, missing after earlier runs), like every writer."""
+    from pipeline.store.session import migrate_store
 
-    with connect(db) as con:
-        applied = migrate(con)
+    applied = migrate_store(db, start_over=args.start_over)
     print(f"{db}: " + (f"applied migrations {', '.join(applied)}" if applied else "schema is current"))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings, db: Path) -> int:
+    from pipeline.store.session import restore_snapshot
+
+    done = restore_snapshot(db, force=args.force)
+    counts = ", ".join(f"{n} {table}" for table, n in done.counts.items())
+    print(f"{db}: restored from {done.snapshot} (taken {done.taken.isoformat(timespec='seconds')}): {counts}")
+    if done.kept is not None:
+        print(f"the file it replaced is kept as {done.kept}")
     return 0
 
 
@@ -235,9 +259,11 @@ def cmd_query(args: argparse.Namespace, settings: Settings, db: Path) -> int:
 
 def cmd_alerts(args: argparse.Namespace, settings: Settings, db: Path) -> int:
     """On the live database (the short lock wait applies); ack and resolve refresh the snapshot after."""
+    from pipeline.store.db import refuse_if_missing
     from pipeline.store.incidents import list_incidents, set_incident_status
     from pipeline.store.session import open_store, publish_snapshot
 
+    refuse_if_missing(db)  # deleted after earlier runs: say where the snapshot is, not "run first"
     if not db.exists():
         raise FileNotFoundError(f"no database at {db}: run 'claimwatch demo' or 'claimwatch run' first")
     if args.alerts_command == "list":

@@ -80,6 +80,9 @@ def run_step(job: Mapping[str, Any]) -> Any:
     Bad configuration or data (a ``PermanentError``) fails at once, without
     retries.  Every failure is also appended to the run's error ledger, so
     ``claimwatch run`` can say which task failed and why without parsing logs.
+    While the step runs, the run's staging marker is kept fresh (a live run's
+    files are never taken for a dead run's), and a final failure marks the run
+    over (see ``pipeline.steps.staging.remove_stale_staging``).
     With ``Settings.fresh_step_process`` the body runs in a new interpreter
     (``pipeline.orchestration.stepprocess``), so the process driving the DAG
     never holds the libraries of every step at once.
@@ -87,22 +90,27 @@ def run_step(job: Mapping[str, Any]) -> Any:
     from airflow.sdk import get_current_context
     from airflow.sdk.exceptions import AirflowFailException
 
-    from pipeline.orchestration.ledger import record_error
+    from pipeline.orchestration.ledger import push_error, record_error
     from pipeline.orchestration.stepprocess import run_in_fresh_process
     from pipeline.steps import step_module
     from pipeline.steps.job import Job
+    from pipeline.steps.staging import mark_run_over, run_heartbeat
 
     ti = get_current_context()["ti"]
     parsed = from_json(Job, dict(job))
     try:
-        if settings_from_env().fresh_step_process:
-            result = run_in_fresh_process(ti.task_id, to_json(parsed))
-        else:
-            result = step_module(ti.task_id).run(parsed)
+        with run_heartbeat(parsed):  # the run shows life while any of its steps runs
+            if settings_from_env().fresh_step_process:
+                result = run_in_fresh_process(ti.task_id, to_json(parsed))
+            else:
+                result = step_module(ti.task_id).run(parsed)
     except Exception as exc:
         fail_now = isinstance(exc, PermanentError)
         final = fail_now or (ti.try_number or 1) > (ti.max_tries or 0)
         record_error(parsed, ti.task_id, -1 if ti.map_index is None else ti.map_index, exc, final=final)
+        push_error(ti, exc)
+        if final:
+            mark_run_over(parsed)  # its staging may go: the next run of the topic need not wait for it
         if fail_now:
             raise AirflowFailException(str(exc)) from exc
         raise

@@ -1,5 +1,10 @@
 """The run's error ledger: one JSON line per failed task try, so the command line and the
 failure notifier can say which task failed and why without parsing task logs.
+
+The ledger lives in the data directory, so a full disk there is also a ledger
+that cannot be written: the failed try's error is therefore also kept in
+Airflow, as the task instance's XCom ``ERROR_XCOM_KEY``, which is where
+``claimwatch run``'s summary finds it then.
 """
 
 from __future__ import annotations
@@ -14,6 +19,33 @@ from typing import Any
 from pipeline.steps.job import Job
 
 log = logging.getLogger(__name__)
+
+ERROR_XCOM_KEY = "claimwatch_error"
+
+# Storage errors as the system or DuckDB words them, and what they mean to whoever reads the summary.
+STORAGE_PROBLEMS = (
+    ("No space left on device", "disk full"),
+    ("Disk quota exceeded", "disk quota exceeded"),
+    ("Permission denied", "no permission"),
+    ("Read-only file system", "read-only file system"),
+)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The error as the summary and the operations alert show it: type and message (for a file
+    error that names the file), and for a storage error what it means, e.g. ``(disk full)``."""
+    text = f"{type(exc).__name__}: {exc}"
+    meaning = next((m for marker, m in STORAGE_PROBLEMS if marker in text), None)
+    return f"{text} ({meaning})" if meaning else text
+
+
+def push_error(ti: Any, exc: BaseException) -> None:
+    """Keep the failed try's error with the task instance in Airflow (its XCom), where a full data
+    disk cannot lose it; Airflow clears it when the task is tried again.  Never raises."""
+    try:
+        ti.xcom_push(key=ERROR_XCOM_KEY, value=describe_error(exc))
+    except Exception as xcom_exc:
+        log.error("could not keep the failure of %s with its task instance: %s", ti.task_id, xcom_exc)
 
 
 def errors_file(data_dir: str | Path, run_id: str) -> Path:
@@ -37,7 +69,7 @@ def record_error(job: Job, task_id: str, map_index: int, exc: BaseException, *, 
             "task_id": task_id,
             "map_index": map_index,
             "topic_file": job.topic_file,
-            "error": f"{type(exc).__name__}: {exc}",
+            "error": describe_error(exc),
             "final": final,
             "at": datetime.now(UTC).isoformat(),
         }

@@ -135,23 +135,34 @@ def _outcome(dag_id: str, run: Any) -> DagOutcome:
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
 
+    from pipeline.orchestration.ledger import ERROR_XCOM_KEY
+
     failures: list[TaskFailure] = []
     results: dict[str, Any] = {}
-    ledger = _error_ledger(run.run_id)
+    errors = _error_ledger(run.run_id)
     with create_session() as session:
+        xcoms = (
+            session.query(XComModel)
+            .filter(
+                XComModel.dag_id == dag_id,
+                XComModel.run_id == run.run_id,
+                XComModel.key.in_(["return_value", ERROR_XCOM_KEY]),
+            )
+            .all()
+        )
+        kept = {(r.task_id, r.map_index): XComModel.deserialize_value(r) for r in xcoms if r.key == ERROR_XCOM_KEY}
         tis = session.query(TaskInstance).filter(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id).all()
         for ti in tis:
             if ti.state in ("failed", "upstream_failed"):
-                error = ledger.get((ti.task_id, ti.map_index)) or (
+                # the ledger, else the error kept in Airflow (the ledger could not be written: a full disk)
+                error = errors.get((ti.task_id, ti.map_index)) or kept.get((ti.task_id, ti.map_index))
+                error = error or (
                     "an upstream task failed" if ti.state == "upstream_failed" else "failed (see the task log)"
                 )
-                failures.append(TaskFailure(ti.task_id, ti.map_index, error))
-        for row in (
-            session.query(XComModel)
-            .filter(XComModel.dag_id == dag_id, XComModel.run_id == run.run_id, XComModel.key == "return_value")
-            .all()
-        ):
-            results.setdefault(row.task_id, []).append(XComModel.deserialize_value(row))
+                failures.append(TaskFailure(ti.task_id, ti.map_index, str(error)))
+        for row in xcoms:
+            if row.key == "return_value":
+                results.setdefault(row.task_id, []).append(XComModel.deserialize_value(row))
     return DagOutcome(dag_id, run.run_id, str(run.state), failures, results)
 
 

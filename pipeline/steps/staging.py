@@ -8,7 +8,10 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,14 +35,26 @@ log = logging.getLogger(__name__)
 
 
 def write_json(path: Path, data: Any) -> None:
-    """Write atomically and durably: a crash leaves the previous file or none, never half of one."""
+    """Write atomically and durably: a crash leaves the previous file or none, never half of one.
+
+    A write that fails (a full disk, no permission) removes its temporary file
+    before the error goes on, so the space it took is given back, and the
+    error names the file (a failed write or flush names none by itself).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from exc  # the same errno, so the same OSError subclass
+        raise
     fsync_dir(path.parent)
 
 
@@ -99,19 +114,128 @@ def iter_pages(stage_dir: Path) -> Iterator[FetchedPage]:
         yield from_json(FetchedPage, read_json(path))
 
 
-def remove_stale_staging(job: Job) -> list[Path]:
-    """Delete staging left by earlier runs of this topic that crashed before their load.
+# Each run's staging folder holds this marker: its state, and by its modification time the run's
+# last sign of life (written when discover claims the topic, touched while each of the run's steps
+# runs).  A run is over when it says so (its load cleared the folder, or a step failed for good) or
+# has been silent for STALE_AFTER_SECONDS: longer than the longest retry delay of a task, so a
+# live run waiting for its retry is never taken for a dead one.
+RUN_MARKER = "run.json"
+STALE_AFTER_SECONDS = 3600.0
+HEARTBEAT_SECONDS = 60.0
 
-    Runs of one DAG never overlap (``max_active_runs=1``), so any other run's
-    folder here is left over; nothing of its batch was stored (a held part is
-    recorded by ``load``), so its pages are fetched again.
+
+class RunInProgressError(RuntimeError):
+    """Another run of the topic is live: runs of one topic never overlap (retried: it will end)."""
+
+
+def remove_stale_staging(
+    job: Job, *, now: Callable[[], float] = time.time, stale_after: float = STALE_AFTER_SECONDS
+) -> list[Path]:
+    """Claim the topic for this run: delete the staging of its runs that are over, and stop
+    (``RunInProgressError``) while another one is live, so a run never removes another's files.
+
+    Runs of one DAG do not overlap under a scheduler (``max_active_runs=1``),
+    but two ``claimwatch run`` commands, or one beside the scheduler, can.  The
+    look and the claim happen under an exclusive lock on the topic's staging
+    folder, so of two runs starting at once exactly one goes on.  Nothing of a
+    removed run's batch was stored (a part held by the quality gate is recorded
+    by ``load``), so its pages are fetched again.
     """
-    removed = []
     parent = job.stage_dir.parent
-    for folder in parent.iterdir() if parent.is_dir() else ():
-        if folder != job.stage_dir and folder.is_dir():
+    parent.mkdir(parents=True, exist_ok=True)
+    with _topic_lock(parent):
+        others = [f for f in sorted(parent.iterdir()) if f.is_dir() and f != job.stage_dir]
+        live = [f for f in others if not _is_over(f, now(), stale_after)]
+        removed = [f for f in others if f not in live]
+        for folder in removed:
             shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    if removed:
-        log.info("removed stale staging from %d earlier run(s): %s", len(removed), ", ".join(p.name for p in removed))
+        if removed:
+            log.info("removed the staging of %d earlier run(s) that are over: %s", len(removed), _names(removed))
+        if live:
+            raise RunInProgressError(_in_progress(parent.name, live[0], now(), stale_after))
+        try:
+            write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "live"})
+        except OSError:  # a full disk: leave no folder that would look like a live run
+            shutil.rmtree(job.stage_dir, ignore_errors=True)
+            raise
     return removed
+
+
+def mark_run_over(job: Job) -> None:
+    """Say that this run will do no more (a step failed for good): the next run may remove its staging.
+
+    Called while the step's own error propagates, so it never raises: when the
+    marker cannot be written (a full disk), the run counts as over once silent.
+    """
+    if not job.stage_dir.is_dir():
+        return
+    try:
+        write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "over"})
+    except OSError as exc:
+        log.warning("could not mark run %s over in its staging: %s", job.run_id, exc)
+
+
+@contextmanager
+def run_heartbeat(job: Job, interval: float = HEARTBEAT_SECONDS) -> Iterator[None]:
+    """Touch this run's marker now, every ``interval`` seconds while the block runs, and at its end,
+    so a long step never looks like a dead run; a folder that does not exist is not created."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            with suppress(OSError):
+                os.utime(job.stage_dir / RUN_MARKER)
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=beat, name="staging-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        with suppress(OSError):
+            os.utime(job.stage_dir / RUN_MARKER)
+
+
+@contextmanager
+def _topic_lock(parent: Path) -> Iterator[None]:
+    """An exclusive lock on the topic's staging folder itself (no lock file left behind)."""
+    import fcntl
+
+    fd = os.open(parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _is_over(folder: Path, at: float, stale_after: float) -> bool:
+    marker = folder / RUN_MARKER
+    try:
+        if read_json(marker).get("state") == "over":
+            return True
+        last = marker.stat().st_mtime
+    except (OSError, ValueError, AttributeError):  # no marker (or a torn one): the folder's own time
+        last = folder.stat().st_mtime
+    return at - last > stale_after
+
+
+def _in_progress(topic: str, folder: Path, at: float, stale_after: float) -> str:
+    try:
+        run_id = str(read_json(folder / RUN_MARKER).get("run_id") or folder.name)
+        last = (folder / RUN_MARKER).stat().st_mtime
+    except (OSError, ValueError, AttributeError):
+        run_id, last = folder.name, folder.stat().st_mtime
+    return (
+        f"topic {topic!r}: run {run_id} is in progress (last sign of life {max(at - last, 0):.0f} s ago, "
+        f"staging {folder}); runs of one topic never overlap, so this one stops before it reads anything. "
+        f"Run again once that run is over; a run that has been killed counts as over after "
+        f"{stale_after / 60:.0f} minutes of silence, or when its folder is removed."
+    )
+
+
+def _names(folders: Sequence[Path]) -> str:
+    return ", ".join(p.name for p in folders)

@@ -1,5 +1,5 @@
 """The DuckDB file: connect (waiting briefly on another process's lock, then naming it),
-one transaction, multi-row inserts.
+what a damaged or missing file says, one transaction, multi-row inserts.
 
 Every function takes an open connection or a path: the database is a resource
 passed in, never a constant.  Connections are short-lived because DuckDB lets
@@ -18,11 +18,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pipeline.errors import PermanentError
+from pipeline.ingest.archive import ARCHIVE_DIR
+
 if TYPE_CHECKING:
     import duckdb
 
 
 LOCK_MARKERS = ("Could not set lock", "Conflicting lock")
+
+# What DuckDB says when the bytes of a file are not a whole database: cut short, overwritten, bit-rotted.
+DAMAGE_MARKERS = ("not a valid DuckDB database file", "Could not read enough bytes", "Corrupt database file")
+
+# A DuckDB file is its main header and two database headers (4 KiB each), then its blocks.
+HEADER_BYTES = 3 * 4096
 
 
 # Pipeline tasks hold the database for seconds and take turns (one-slot pool),
@@ -42,6 +51,27 @@ class StoreError(RuntimeError):
 
 class DatabaseLockedError(StoreError):
     """Another process holds the database's lock; the message names it and the way out."""
+
+
+class DatabaseDamagedError(StoreError, PermanentError):
+    """The live file is truncated or not readable as a database; the message names the snapshot to restore."""
+
+    what: str = ""  # the damage itself, without the way out
+
+
+def damaged(path: Path, what: str) -> DatabaseDamagedError:
+    error = DatabaseDamagedError(damaged_message(path, what))
+    error.what = what
+    return error
+
+
+class DatabaseMissingError(StoreError, PermanentError):
+    """The live file is gone while the files next to it show it existed: a new empty one would
+    fetch every page and send every alert again, so it is not created."""
+
+
+class SchemaTooNewError(StoreError, PermanentError):
+    """The file was migrated by a newer claimwatch than this one; writing to it could break it."""
 
 
 def utcnow() -> datetime:
@@ -76,6 +106,97 @@ def lock_message(path: Path, error: str, waited: float) -> str:
     )
 
 
+def restore_hint(path: Path) -> str:
+    """Where the last good copy is and the command that puts it back."""
+    snap = snapshot_path(path)
+    if not snap.is_file():
+        return f"There is no snapshot ({snap}) to restore from"
+    taken = datetime.fromtimestamp(snap.stat().st_mtime, UTC).isoformat(timespec="seconds")
+    return f"The last snapshot is {snap} (taken {taken}); put it back with 'claimwatch restore --db {path}'"
+
+
+def damaged_message(path: Path, what: str) -> str:
+    return f"{path} is damaged ({what}). {restore_hint(path)}."
+
+
+def is_damage(exc: BaseException) -> bool:
+    return any(m in str(exc) for m in DAMAGE_MARKERS)
+
+
+def check_complete(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise DatabaseDamagedError when blocks the database uses lie past the end of its file.
+
+    DuckDB opens a file cut short after its catalog without complaint, and a
+    table whose blocks were cut off reads as empty or fails only when its
+    column is read, so a truncated database would look current.
+    """
+    block_size, total = _block_counts(con)
+    size = path.stat().st_size
+    if size >= HEADER_BYTES + total * block_size:
+        return  # every block the header counts is in the file: the quick answer
+    need = data_end(con)
+    if size < need:
+        what = f"truncated: {size} bytes, but its data reaches byte {need}"
+        raise damaged(path, what)
+
+
+def _block_counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    row = con.execute(
+        "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = current_database()"
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def data_end(con: duckdb.DuckDBPyConnection) -> int:
+    """The size the file needs for every block the catalog or a table points to.
+
+    Not the header's block count: free blocks at the end may never have been
+    written, so a healthy file is often shorter than that count says.
+    """
+    block_size, _ = _block_counts(con)
+    tables = [
+        r[0]
+        for r in con.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE database_name = current_database()"
+        ).fetchall()
+    ]
+    per_table = "SELECT max(greatest(block_id, list_max(additional_block_ids))) AS b FROM pragma_storage_info(?)"
+    parts = [per_table] * len(tables) + ["SELECT max(block_id) AS b FROM pragma_metadata_info()"]
+    row = con.execute(f"SELECT max(b) FROM ({' UNION ALL '.join(parts)})", tables).fetchone()  # constant SQL text
+    last = int(row[0]) if row and row[0] is not None else -1
+    return HEADER_BYTES + (last + 1) * block_size
+
+
+def earlier_runs(path: Path) -> list[str]:
+    """What next to a missing database shows that it existed: its snapshot, its write-ahead log and,
+    for a database in the data directory, the raw archive (pages are archived only after the
+    database was opened).  Ledgers are not evidence: a first run can fail before it creates one."""
+    found = []
+    snap = snapshot_path(path)
+    if snap.exists():
+        found.append(f"its snapshot {snap}")
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        found.append(f"its write-ahead log {wal}")
+    archive = path.parent / ARCHIVE_DIR
+    if archive.is_dir() and any(archive.iterdir()):
+        found.append(f"the raw archive {archive}")
+    return found
+
+
+def refuse_if_missing(path: Path) -> None:
+    """Raise DatabaseMissingError when ``path`` is gone but the files next to it show earlier runs."""
+    if path.exists():
+        return
+    found = earlier_runs(path)
+    if found:
+        raise DatabaseMissingError(
+            f"{path} does not exist, but earlier runs left {' and '.join(found)}: a new empty database would "
+            f"fetch every page and send every alert again, so none is created. {restore_hint(path)}; "
+            f"or, to start from nothing on purpose, run 'claimwatch migrate --db {path} --start-over'."
+        )
+
+
 def connect(
     db_path: str | Path,
     *,
@@ -108,7 +229,9 @@ def waiting_for_lock(
     while True:
         try:
             return open_it()
-        except duckdb.IOException as exc:
+        except duckdb.Error as exc:
+            if is_damage(exc) and path.exists():
+                raise damaged(path, str(exc)) from exc
             if not any(m in str(exc) for m in LOCK_MARKERS):
                 raise StoreError(f"cannot open {path}: {exc}") from exc
             waited = time.monotonic() - started

@@ -1,4 +1,4 @@
-"""The quick subcommands: eval, reprocess, migrate, query, --help."""
+"""The quick subcommands: eval, reprocess, migrate, query, restore, --help."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import pytest
 
 from pipeline.app.evaluation import SCORE_KEYS
 from pipeline.records import Batch
+from pipeline.settings import SQL_DIR
 from pipeline.store.batches import load_batch
 from pipeline.store.session import open_store, publish_snapshot
 from tests.integration.helpers import run_cli
 from tests.unit.factories import make_article
 
-SUBCOMMANDS = ["run", "demo", "eval", "reprocess", "migrate", "query", "alerts list", "alerts ack", "alerts resolve"]
+SUBCOMMANDS = [
+    "run", "demo", "eval", "reprocess", "migrate", "query", "alerts list", "alerts ack", "alerts resolve", "restore",
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
@@ -131,3 +134,68 @@ def test_query_reads_the_views_of_the_snapshot(analyst_db: Path) -> None:
     assert result.returncode == 0 and "figures: 0" in result.stdout, result.stderr[-2000:]
     live = run_cli(["query", "--live", "--db", str(analyst_db), "FROM articles SELECT url"], {}, timeout=120)
     assert live.returncode == 0 and make_article(1).url in live.stdout, live.stderr[-2000:]
+
+
+def _stored(db: Path) -> Path:
+    """A database after a run: an article stored and the snapshot published; returns the snapshot."""
+    with open_store(db) as con:
+        load_batch(con, Batch("kursk", [make_article(1)]), "r1")
+    return publish_snapshot(db)
+
+
+def _newest_migration() -> str:
+    return max(p.name.split("_", 1)[0] for p in (SQL_DIR / "migrations").glob("*.sql"))
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_migrate_refuses_a_newer_schema_in_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    _stored(db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("INSERT INTO schema_migrations VALUES ('9999', '9999_from_a_later_version', now())")
+    before = _digest(db)
+    result = run_cli(["migrate", "--db", str(db)], {}, timeout=120)
+    assert result.returncode == 2 and "schema is current" not in result.stdout
+    [line] = result.stderr.splitlines()
+    assert (
+        line.startswith("claimwatch: error: ")
+        and "9999" in line
+        and f"newest migration is {_newest_migration()}" in line
+    )
+    assert _digest(db) == before and not db.with_name(db.name + ".wal").exists()
+
+
+def test_a_truncated_database_is_refused_by_migrate_and_alerts_list_naming_the_snapshot(tmp_path: Path) -> None:
+    from pipeline.store.db import data_end
+
+    db = tmp_path / "c.duckdb"
+    snap = _stored(db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        end = data_end(con)
+    with db.open("r+b") as fh:  # one byte short: the catalog is whole, so DuckDB opens the file
+        fh.truncate(end - 1)
+    for command in (["migrate"], ["alerts", "list"]):
+        result = run_cli([*command, "--db", str(db)], {}, timeout=120)
+        assert result.returncode == 2, (command, result.stdout)
+        [line] = result.stderr.splitlines()
+        assert "is damaged (truncated" in line and str(snap) in line and f"claimwatch restore --db {db}" in line
+
+
+def test_restore_brings_a_deleted_database_back_and_refuses_to_replace_a_healthy_one(tmp_path: Path) -> None:
+    db = tmp_path / "c.duckdb"
+    snap = _stored(db)
+    db.unlink()
+    listed = run_cli(["alerts", "list", "--db", str(db)], {}, timeout=120)
+    assert listed.returncode == 2 and str(snap) in listed.stderr and "claimwatch restore" in listed.stderr
+    assert not db.exists()
+    restored = run_cli(["restore", "--db", str(db)], {}, timeout=120)
+    assert restored.returncode == 0, restored.stderr
+    assert f"restored from {snap}" in restored.stdout and "1 articles" in restored.stdout
+    assert run_cli(["alerts", "list", "--db", str(db)], {}, timeout=120).returncode == 0
+    again = run_cli(["restore", "--db", str(db)], {}, timeout=120)
+    assert again.returncode == 2 and "is healthy" in again.stderr and "--force" in again.stderr

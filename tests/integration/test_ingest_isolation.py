@@ -9,6 +9,8 @@ every bad item recorded with its reason, and permanent failures never retried.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,8 @@ def test_a_missing_feed_variable_is_named(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_stale_staging_of_a_crashed_run_is_removed(tmp_path: Path) -> None:
+    from pipeline.steps.staging import STALE_AFTER_SECONDS
+
     data = tmp_path / "data"
     with hostile_site() as site:
         site.feed_items = [("Good", site.good(GOOD))]
@@ -151,9 +155,32 @@ def test_stale_staging_of_a_crashed_run_is_removed(tmp_path: Path) -> None:
         crashed = data / "staging" / "t" / "crashed-run" / "pages"
         crashed.mkdir(parents=True)
         (crashed / "000001.json").write_text("{}", encoding="utf-8")
+        silent_since = time.time() - STALE_AFTER_SECONDS - 60  # no sign of life since it crashed
+        os.utime(crashed.parent, (silent_since, silent_since))
         _ingest(topic, tmp_path / "c.duckdb", data, "run-2")
     assert not crashed.parent.exists()
     assert list((data / "staging" / "t").iterdir()) == []
+
+
+def test_discover_stops_while_another_run_of_the_topic_is_live_and_removes_nothing(tmp_path: Path) -> None:
+    db, data = tmp_path / "c.duckdb", tmp_path / "data"
+    with hostile_site() as site:
+        site.feed_items = [("Good", site.good(GOOD))]
+        topic = write_topic(tmp_path / "t.yaml", f"{site.base}/feed.xml", [], fetch=FAST_FETCH)
+        [other] = plan.run([topic], db, data, "manual__other")
+        discover.run(other)  # the other run has claimed the topic and staged its entries
+        fetch.run(other)
+        staged = sorted(p.relative_to(data) for p in other.stage_dir.rglob("*"))
+        [job] = plan.run([topic], db, data, "manual__this")
+        with pytest.raises(Exception, match=r"run manual__other is in progress") as refused:
+            discover.run(job)
+        assert type(refused.value).__name__ == "RunInProgressError" and str(other.stage_dir) in str(refused.value)
+        assert sorted(p.relative_to(data) for p in other.stage_dir.rglob("*")) == staged
+        assert not job.stage_dir.exists()
+        assert site.hits["/feed.xml"] == 1  # it stopped before reading the feed
+        for step in (extract.run, validate.run, load.run):  # the other run finishes as if alone
+            step(other)
+    assert _rows(db, "SELECT url FROM articles") == [(site.good(GOOD),)]
 
 
 @pytest.mark.slow

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
 
-from pipeline.orchestration.ledger import errors_file, final_failures, record_error
+from pipeline.orchestration.ledger import describe_error, errors_file, final_failures, record_error
 from pipeline.steps.job import Job
 
 
@@ -38,3 +40,29 @@ def test_only_final_failures_count_for_the_run(tmp_path: Path) -> None:
     failures = final_failures(job.data_dir, job.run_id)
     assert [(f["task_id"], f["map_index"], f["error"]) for f in failures] == [("discover", 1, "ValueError: try 2")]
     assert final_failures(job.data_dir, "another-run") == []
+
+
+def test_a_storage_error_says_what_it_means_and_names_its_file(tmp_path: Path) -> None:
+    from pipeline.orchestration.stepprocess import StepFailure
+
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/staging/t/run/entries.json.tmp")
+    assert describe_error(full) == (
+        "OSError: [Errno 28] No space left on device: '/data/staging/t/run/entries.json.tmp' (disk full)"
+    )
+    denied = PermissionError(errno.EACCES, os.strerror(errno.EACCES), "/data/archive/ab")
+    assert describe_error(denied).endswith("'/data/archive/ab' (no permission)")
+    duckdb_full = StepFailure(
+        "TransactionException",
+        'Failed to commit: Could not write file "/data/claimwatch.duckdb.wal": No space left on device',
+        permanent=False,
+        traceback="",
+    ).exception()  # as it comes back from a step's own process
+    assert describe_error(duckdb_full) == (
+        'TransactionException: Failed to commit: Could not write file "/data/claimwatch.duckdb.wal": '
+        "No space left on device (disk full)"
+    )
+    assert describe_error(ValueError("every feed failed")) == "ValueError: every feed failed"
+    job = Job("t.yaml", str(tmp_path / "c.duckdb"), str(tmp_path / "data"), "run-1")
+    record_error(job, "discover", 0, full)
+    [line] = errors_file(job.data_dir, job.run_id).read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["error"].endswith("(disk full)")
