@@ -85,7 +85,7 @@ def run(
     at = (now or (lambda: datetime.now(UTC)))()
     deadline = clock() + budget_seconds
     unfinished = pageledger.earlier_runs(job)  # read before their staging goes
-    remove_stale_staging(job)
+    remove_stale_staging(job, owner_pid=_run_owner())
     known, stopped = _not_read_again(job, _known_urls(job, topic), unfinished)
     pace = HostGate(1, 0.0, sleep=sleep)
     outcomes = []
@@ -127,6 +127,14 @@ def _not_polled(feed: FeedSpec, budget_seconds: float) -> FeedOutcome:
     reason = f"{NOT_POLLED}: discover budget of {budget_seconds:g} s spent before its turn; polled first next run"
     log.warning("feed %s %s", label, reason)
     return FeedOutcome(FeedPoll(label, reason, None))
+
+
+def _run_owner() -> int | None:
+    """The process driving the whole run, where one does (``claimwatch run`` runs each step in a child
+    of it); under a scheduler no process outlives a task, and a run is judged by its heartbeat."""
+    from pipeline.settings import settings_from_env
+
+    return os.getppid() if settings_from_env().fresh_step_process else None
 
 
 def _known_urls(job: Job, topic: TopicConfig) -> KnownUrls:

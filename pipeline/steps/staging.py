@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -129,7 +130,11 @@ class RunInProgressError(RuntimeError):
 
 
 def remove_stale_staging(
-    job: Job, *, now: Callable[[], float] = time.time, stale_after: float = STALE_AFTER_SECONDS
+    job: Job,
+    *,
+    now: Callable[[], float] = time.time,
+    stale_after: float = STALE_AFTER_SECONDS,
+    owner_pid: int | None = None,
 ) -> list[Path]:
     """Claim the topic for this run: delete the staging of its runs that are over, and stop
     (``RunInProgressError``) while another one is live, so a run never removes another's files.
@@ -137,7 +142,10 @@ def remove_stale_staging(
     Runs of one DAG do not overlap under a scheduler (``max_active_runs=1``),
     but two ``claimwatch run`` commands, or one beside the scheduler, can.  The
     look and the claim happen under an exclusive lock on the topic's staging
-    folder, so of two runs starting at once exactly one goes on.  Nothing of a
+    folder, so of two runs starting at once exactly one goes on.  ``owner_pid``
+    is the process that drives the whole run when there is one (``claimwatch
+    run``): once it is gone from this host, its run is over at once, so a run
+    killed with ``kill -9`` does not hold the topic for an hour.  Nothing of a
     removed run's batch was stored (a part held by the quality gate is recorded
     by ``load``), so its pages are fetched again.
     """
@@ -154,7 +162,8 @@ def remove_stale_staging(
         if live:
             raise RunInProgressError(_in_progress(parent.name, live[0], now(), stale_after))
         try:
-            write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "live"})
+            owner = None if owner_pid is None else {"host": socket.gethostname(), "pid": owner_pid}
+            write_json(job.stage_dir / RUN_MARKER, {"run_id": job.run_id, "state": "live", "owner": owner})
         except OSError:  # a full disk: leave no folder that would look like a live run
             shutil.rmtree(job.stage_dir, ignore_errors=True)
             raise
@@ -215,12 +224,30 @@ def _topic_lock(parent: Path) -> Iterator[None]:
 def _is_over(folder: Path, at: float, stale_after: float) -> bool:
     marker = folder / RUN_MARKER
     try:
-        if read_json(marker).get("state") == "over":
+        state = read_json(marker)
+        if state.get("state") == "over" or _owner_gone(state.get("owner")):
             return True
         last = marker.stat().st_mtime
     except (OSError, ValueError, AttributeError):  # no marker (or a torn one): the folder's own time
         last = folder.stat().st_mtime
     return at - last > stale_after
+
+
+def _owner_gone(owner: Any) -> bool:
+    """Whether the process that drove a run (same host) no longer exists."""
+    if (
+        not isinstance(owner, dict)
+        or owner.get("host") != socket.gethostname()
+        or not isinstance(owner.get("pid"), int)
+    ):
+        return False
+    try:
+        os.kill(owner["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def _in_progress(topic: str, folder: Path, at: float, stale_after: float) -> str:

@@ -31,7 +31,11 @@ pytestmark = pytest.mark.slow
 
 PUBLISHED = datetime(2025, 11, 14, 9, 0, tzinfo=UTC)
 INTRO = "North Korean troops are fighting alongside Russian forces in the Kursk region."
-CLAUSE = "North Korean officials said about 14,000 troops arrived in Kursk in March and"
+# One figure every 33 words: about 300 on the page, inside the quality gate's bound of claims per page.
+CLAUSE = (
+    "North Korean officials said about 14,000 troops arrived in Kursk in March while the regional governor"
+    " told reporters that the roads near the border towns remained closed to civilian traffic for weeks and"
+)
 LONG_SENTENCE = " ".join((CLAUSE.split() * 1_000)[:10_000]) + "."
 UNIT = "North Korea has sent about 14,000 troops to Kursk, officials said on Friday. "
 LONG_PARAGRAPH = (UNIT * (490_000 // len(UNIT) + 1))[:490_000].rstrip()
