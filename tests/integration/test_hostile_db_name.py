@@ -27,7 +27,8 @@ def test_claimwatch_run_with_a_hostile_db_name_writes_only_the_database_and_snap
         result = run_cli(["run", "--topic", str(topic), "--db", HOSTILE], env, cwd=work)
     assert result.returncode == 0, result.stderr[-3000:]
     snapshot = HOSTILE.removesuffix(".duckdb") + ".snapshot.duckdb"
-    assert sorted(p.name for p in work.iterdir()) == sorted([HOSTILE, snapshot])
+    # The database, its snapshot and the Data Docs of the run's validation beside them: nothing else.
+    assert sorted(p.name for p in work.iterdir()) == sorted([HOSTILE, snapshot, "data_docs"])
     assert not list(tmp_path.rglob("injected*"))
     con = duckdb.connect(str(work / snapshot), read_only=True)
     try:
